@@ -1,0 +1,46 @@
+"""Profiles: the policies a FIX-over-TLS setup is checked against, kept as data.
+
+Theory of operation
+-------------------
+A profile is a YAML file (the built-in ones sit beside this module:
+``stunnel-guide-2017``, ``fixs-1.0``, ``fixs-1.1``, ``fixs-cipherlist-2021.1``).
+Each lists the allowed TLS versions, the allowed cipher suites keyed by IANA code
+(names are labels only: the wire carries codes), the suites that must be supported,
+minimum key sizes, the PSK minimum key length, the use cases (1a … 3b) with how each
+side authenticates, and *errata*: contradictions in the source document and the
+choice the profile made (the guide's PSK table vs its configs is the main one). A
+user's own profile is a file with the same schema, passed by path.
+
+``load_profile(name_or_path)`` validates with pydantic at the edge and returns a
+frozen :class:`Profile`; errors name the file and line. This package is pure data
+(layer 1) so every layer above may use it. It also hosts the line-keeping YAML
+loader (:mod:`harness.profiles.located_yaml`) that the scenario loader shares.
+"""
+
+from harness.profiles.codes import (
+    TLS_VERSION_CODES,
+    TLS_VERSIONS,
+    format_code,
+    is_tls13_code,
+    normalise_version,
+    parse_code,
+)
+from harness.profiles.loader import list_profiles, load_profile, profile_json_schema
+from harness.profiles.model import Erratum, KeySizes, Profile, Suite, UseCase
+
+__all__ = [
+    "TLS_VERSIONS",
+    "TLS_VERSION_CODES",
+    "Erratum",
+    "KeySizes",
+    "Profile",
+    "Suite",
+    "UseCase",
+    "format_code",
+    "is_tls13_code",
+    "list_profiles",
+    "load_profile",
+    "normalise_version",
+    "parse_code",
+    "profile_json_schema",
+]

@@ -1,0 +1,197 @@
+"""Loading profiles: the YAML edge (pydantic, ``extra="forbid"``) → frozen Profile.
+
+Built-in profiles are the ``*.yaml`` files beside this module; a user passes a path
+to their own file with the same schema. Every problem is a ``LocatedError`` naming
+the file and line.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from harness.errors import HarnessError, LocatedError
+from harness.profiles.codes import format_code, is_tls13_code, normalise_version, parse_code
+from harness.profiles.located_yaml import Locator, load_located_yaml, located_validation_error
+from harness.profiles.model import Erratum, KeySizes, Profile, Suite, UseCase
+
+Code = Annotated[int, BeforeValidator(parse_code)]
+Version = Annotated[str, BeforeValidator(normalise_version)]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SuiteDoc(_Doc):
+    code: Code = Field(description="IANA code, hex: 0xC030 or 0xC0,0x30")
+    iana: str = Field(pattern=r"^TLS_[A-Z0-9_]+$", description="IANA registry name")
+    openssl: str = Field(min_length=1, description="OpenSSL name (what stunnel's ciphers= takes)")
+    authentication: Literal["certificate", "psk", "any"] = Field(
+        description="how the suite authenticates; TLS 1.3 suites say any"
+    )
+    forward_secret: bool
+    erratum: str | None = Field(default=None, description="id of an erratum that concerns it")
+    note: str | None = None
+
+
+class ErratumDoc(_Doc):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    text: str
+    codes: list[Code] = Field(min_length=1)
+
+
+class KeySizesDoc(_Doc):
+    rsa: int = Field(ge=512)
+    ecdsa: int = Field(ge=160)
+    dhe: int = Field(ge=512)
+
+
+class UseCaseDoc(_Doc):
+    title: str
+    section: str
+    server_auth: str
+    client_auth: str
+    client_certificate_required: bool
+
+
+class ProfileDoc(_Doc):
+    """The profile file format (docs/profiles.md; schema docs/schemas/profile.schema.json)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str
+    source: str = Field(description="citation: document, revision, sections")
+    tls_versions: list[Version] = Field(min_length=1)
+    suites: list[SuiteDoc] = Field(min_length=1)
+    required_suites: list[Code] = Field(default_factory=list)
+    min_key_bits: KeySizesDoc
+    psk_min_key_bytes: int = Field(ge=1)
+    use_cases: dict[str, UseCaseDoc] = Field(default_factory=dict)
+    errata: list[ErratumDoc] = Field(default_factory=list)
+    notes: str = ""
+
+
+def _cross_check(doc: ProfileDoc, loc: Locator) -> None:
+    """Rules pydantic cannot see: uniqueness and references between sections."""
+    seen: dict[int, int] = {}
+    for i, s in enumerate(doc.suites):
+        if s.code in seen:
+            raise LocatedError(
+                loc.location(("suites", i, "code")),
+                f"suite {format_code(s.code)} listed twice (also suites[{seen[s.code]}])",
+            )
+        seen[s.code] = i
+        if is_tls13_code(s.code) and "TLSv1.3" not in doc.tls_versions:
+            raise LocatedError(
+                loc.location(("suites", i, "code")),
+                f"{format_code(s.code)} is a TLS 1.3 suite but tls_versions lacks TLSv1.3",
+            )
+        if s.erratum is not None and s.erratum not in {e.id for e in doc.errata}:
+            raise LocatedError(
+                loc.location(("suites", i, "erratum")), f"no erratum with id {s.erratum!r}"
+            )
+    for i, code in enumerate(doc.required_suites):
+        if code not in seen:
+            raise LocatedError(
+                loc.location(("required_suites", i)),
+                f"required suite {format_code(code)} is not among the profile's suites",
+            )
+
+
+def profile_from_file(path: Path) -> Profile:
+    """Load and validate one profile file."""
+    loc = load_located_yaml(path)
+    if not isinstance(loc.data, dict):
+        raise LocatedError(loc.location(), "a profile must be a YAML mapping")
+    try:
+        doc = ProfileDoc.model_validate(loc.data)
+    except ValidationError as exc:
+        raise located_validation_error(exc, loc, "profile") from None
+    _cross_check(doc, loc)
+    return _to_profile(doc, loc)
+
+
+def _to_profile(doc: ProfileDoc, loc: Locator) -> Profile:
+    return Profile(
+        name=doc.name,
+        title=doc.title,
+        source=doc.source,
+        tls_versions=tuple(doc.tls_versions),
+        suites=tuple(
+            Suite(
+                code=s.code,
+                iana=s.iana,
+                openssl=s.openssl,
+                authentication=s.authentication,
+                forward_secret=s.forward_secret,
+                erratum=s.erratum,
+                note=s.note,
+            )
+            for s in doc.suites
+        ),
+        required_suites=tuple(doc.required_suites),
+        min_key_bits=KeySizes(doc.min_key_bits.rsa, doc.min_key_bits.ecdsa, doc.min_key_bits.dhe),
+        psk_min_key_bytes=doc.psk_min_key_bytes,
+        use_cases=tuple(
+            UseCase(
+                id=key,
+                title=u.title,
+                section=u.section,
+                server_auth=u.server_auth,
+                client_auth=u.client_auth,
+                client_certificate_required=u.client_certificate_required,
+            )
+            for key, u in doc.use_cases.items()
+        ),
+        errata=tuple(Erratum(e.id, e.title, e.text.strip(), tuple(e.codes)) for e in doc.errata),
+        notes=doc.notes.strip(),
+        location=loc.location(),
+    )
+
+
+def _builtin_dir() -> Path:
+    return Path(str(resources.files("harness.profiles")))
+
+
+def list_profiles() -> tuple[str, ...]:
+    """Names of the built-in profiles (file stems of harness/profiles/*.yaml)."""
+    return tuple(sorted(p.stem for p in _builtin_dir().glob("*.yaml")))
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A built-in profile by name (``fixs-1.0``) or a user's profile file by path.
+
+    Anything containing a path separator or ending in ``.yaml``/``.yml`` is a path.
+
+    Raises:
+        HarnessError: unknown built-in name (the message lists the known ones).
+        LocatedError: the file is invalid; names file and line.
+    """
+    looks_like_path = "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
+    if looks_like_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise HarnessError(f"profile file not found: {name_or_path}")
+        return profile_from_file(path)
+    path = _builtin_dir() / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_profiles())
+        raise HarnessError(f"unknown profile {name_or_path!r}; built-in profiles: {known}")
+    profile = profile_from_file(path)
+    if profile.name != name_or_path:
+        raise LocatedError(
+            profile.location, f"profile name {profile.name!r} does not match its file name"
+        )
+    return profile
+
+
+def profile_json_schema() -> dict[str, Any]:
+    """JSON Schema of the profile file format (checked in as docs/schemas/profile.schema.json)."""
+    schema = ProfileDoc.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://fixs-harness.invalid/schemas/profile.schema.json"
+    return schema

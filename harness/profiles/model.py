@@ -1,0 +1,132 @@
+"""Profiles: a policy a counterparty's TLS setup is held to, as frozen data.
+
+A profile answers the questions the checks ask: which protocol versions are allowed,
+which cipher suites (by IANA code) are allowed and which must be supported, how big
+keys must be, and how each of the guide's use cases authenticates each side. It also
+carries *errata*: places where the source document contradicts itself, with the
+choice this profile made, so a report can quote both what was seen on the wire and
+what the document says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from harness.errors import SourceLocation
+from harness.profiles.codes import TLS_VERSIONS, format_code, is_tls13_code
+
+#: ``any`` is for TLS 1.3 suites, which no longer fix the authentication method.
+Authentication = Literal["certificate", "psk", "any"]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One allowed cipher suite: the IANA code is the identity, names are labels."""
+
+    code: int
+    iana: str
+    openssl: str
+    authentication: Authentication
+    forward_secret: bool
+    erratum: str | None = None
+    note: str | None = None
+
+    @property
+    def hex(self) -> str:
+        return format_code(self.code)
+
+    @property
+    def tls13(self) -> bool:
+        return is_tls13_code(self.code)
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """A contradiction in the profile's source and the choice the profile made."""
+
+    id: str
+    title: str
+    text: str
+    codes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class KeySizes:
+    """Minimum key sizes in bits for certificates and ephemeral DH groups."""
+
+    rsa: int
+    ecdsa: int
+    dhe: int
+
+
+@dataclass(frozen=True)
+class UseCase:
+    """One of the guide's / FIXS's authentication use cases (1a, 1b, 2, 3a, 3b)."""
+
+    id: str
+    title: str
+    section: str
+    server_auth: str
+    client_auth: str
+    client_certificate_required: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A policy: versions, suites, key sizes, use cases, errata, and its source."""
+
+    name: str
+    title: str
+    source: str
+    tls_versions: tuple[str, ...]
+    suites: tuple[Suite, ...]
+    required_suites: tuple[int, ...]
+    min_key_bits: KeySizes
+    psk_min_key_bytes: int
+    use_cases: tuple[UseCase, ...]
+    errata: tuple[Erratum, ...]
+    notes: str
+    location: SourceLocation
+
+    def suite(self, code: int) -> Suite | None:
+        """The profile's entry for ``code``, or None when the suite is not allowed."""
+        for s in self.suites:
+            if s.code == code:
+                return s
+        return None
+
+    def allows_suite(self, code: int) -> bool:
+        return self.suite(code) is not None
+
+    def allows_version(self, version: str) -> bool:
+        return version in self.tls_versions
+
+    def suites_for(
+        self, authentication: Authentication | None = None, *, tls13: bool | None = None
+    ) -> tuple[Suite, ...]:
+        """Allowed suites usable with ``authentication`` (TLS 1.3 ``any`` suites included),
+        optionally only TLS 1.3 or only TLS 1.2-and-below ones."""
+        return tuple(
+            s
+            for s in self.suites
+            if (authentication is None or s.authentication in (authentication, "any"))
+            and (tls13 is None or s.tls13 == tls13)
+        )
+
+    def erratum_for(self, code: int) -> Erratum | None:
+        """The erratum a report should quote when ``code`` is seen, if any."""
+        for e in self.errata:
+            if code in e.codes:
+                return e
+        return None
+
+    def use_case(self, case_id: str) -> UseCase | None:
+        for u in self.use_cases:
+            if u.id == case_id:
+                return u
+        return None
+
+    @property
+    def newest_version(self) -> str:
+        return max(self.tls_versions, key=TLS_VERSIONS.index)
