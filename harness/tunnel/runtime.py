@@ -1,0 +1,113 @@
+"""Start-up of the Python tunnel as stunnel does it: read and check the config, build
+every TLS context, bind, then chroot and drop privileges, write the pid file, serve.
+
+Configuration errors are reported before anything is bound, with file and line; a
+process that fails to start leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import os
+import pwd
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from types import FrameType
+
+from harness.errors import HarnessError
+from harness.stunnelconf import ResolvedConfig, parse_config, parse_file, resolve
+from harness.tunnel.log import NOTICE, StunnelLog
+from harness.tunnel.proxy import Tunnel, pid_write
+from harness.tunnel.support import check_supported
+
+
+@dataclass(frozen=True)
+class TunnelOptions:
+    keylog_path: str | None = None
+    hex_psk_keys: bool = True  # stunnel ≥ 5.51 semantics
+    log_to_stderr: bool | None = None  # None: as the config's foreground/output say
+
+
+def load(path: str | None = None, *, text: str | None = None) -> ResolvedConfig:
+    """Parse, resolve and check a config for the Python tunnel (raises ConfigError)."""
+    if text is not None:
+        config = parse_config(text, path=path or "<string>")
+    elif path is not None:
+        config = parse_file(path)
+    else:
+        raise HarnessError("no configuration given")
+    check_supported(config)
+    resolved = resolve(config)
+    check_supported(resolved)
+    return resolved
+
+
+def make_log(resolved: ResolvedConfig, options: TunnelOptions) -> StunnelLog:
+    g = resolved.globals
+    level = max([g.debug_level, *(s.debug_level for s in resolved.services)])
+    to_stderr = options.log_to_stderr
+    if to_stderr is None:
+        to_stderr = g.foreground == "yes" or (g.output is None and g.foreground != "quiet")
+    return StunnelLog(level=level, stream=sys.stderr if to_stderr else None, path=g.output)
+
+
+def _drop_privileges(resolved: ResolvedConfig) -> None:
+    g = resolved.globals
+    uid = gid = None
+    try:
+        if g.setgid:
+            gid = int(g.setgid) if g.setgid.isdigit() else grp.getgrnam(g.setgid).gr_gid
+        if g.setuid:
+            uid = int(g.setuid) if g.setuid.isdigit() else pwd.getpwnam(g.setuid).pw_uid
+    except KeyError as exc:
+        raise HarnessError(f"{g.location}: unknown user or group {exc}") from None
+    if g.chroot:
+        try:
+            os.chroot(g.chroot)
+            os.chdir("/")
+        except OSError as exc:
+            raise HarnessError(f"chroot {g.chroot}: {exc.strerror}") from None
+    try:
+        if gid is not None:
+            os.setgroups([gid])
+            os.setgid(gid)
+        if uid is not None:
+            os.setuid(uid)
+    except OSError as exc:
+        raise HarnessError(f"setuid/setgid: {exc.strerror}") from None
+
+
+def run(path: str, options: TunnelOptions) -> int:
+    """Run the tunnel in the foreground until SIGINT/SIGTERM. Returns the exit code."""
+    resolved = load(path)
+    log = make_log(resolved, options)
+    log.log(NOTICE, "ui", f"fixs-harness python tunnel reading configuration from file {path}")
+    tunnel = Tunnel(
+        resolved, log, keylog_path=options.keylog_path, hex_psk_keys=options.hex_psk_keys
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        tunnel.start()
+        _drop_privileges(resolved)
+        if resolved.globals.pid:
+            pid_write(resolved.globals.pid)
+        while not stop.wait(0.5):
+            pass
+        log.log(NOTICE, "ui", "Terminated")
+        return 0
+    finally:
+        tunnel.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if resolved.globals.pid:
+            with contextlib.suppress(OSError):
+                os.unlink(resolved.globals.pid)
+        log.close()
