@@ -1,1 +1,97 @@
-"""fix."""
+"""Sans-IO FIX: codec and session engine, no sockets, no clocks of its own.
+
+Theory of operation
+-------------------
+``codec`` turns bytes into validated frames and messages and back (BodyLength(9) and
+CheckSum(10) checked on receipt, data fields such as RawData(96) read by their length
+field, secrets redacted in every rendering). ``session`` is the FIX session layer as
+one state machine (:data:`harness.fix.session.TRANSITIONS`): bytes in, events out;
+calls in, messages out; time injected. ``settings`` holds the frozen per-session
+settings shared with the network drivers in :mod:`harness.fixnet`.
+
+Typical use, as in h11::
+
+    s = Session(settings, role=Role.INITIATOR)
+    s.logon()
+    sock.sendall(s.data_to_send())
+    s.receive_data(sock.recv(65536))
+    for event in s.events():
+        ...
+"""
+
+from harness.fix.codec import (
+    MSG_TYPE_NAMES,
+    SECRET_TAGS,
+    CodecError,
+    Frame,
+    FrameReader,
+    GarbledFrame,
+    Message,
+    encode,
+    parse_message,
+    render,
+)
+from harness.fix.events import (
+    ApplicationMessage,
+    Disconnect,
+    DuplicateIgnored,
+    Event,
+    GapDetected,
+    GarbledMessage,
+    HeartbeatReceived,
+    LoggedOn,
+    LoggedOut,
+    LogonRefused,
+    MessageReceived,
+    RejectReceived,
+    RejectSent,
+    ResendRequested,
+    SequenceResetReceived,
+    TestRequestReceived,
+)
+from harness.fix.session import (
+    TRANSITIONS,
+    LocalProtocolError,
+    Role,
+    SequenceStore,
+    Session,
+    SessionState,
+)
+from harness.fix.settings import Credentials, SessionSettings
+
+__all__ = [
+    "MSG_TYPE_NAMES",
+    "SECRET_TAGS",
+    "TRANSITIONS",
+    "ApplicationMessage",
+    "CodecError",
+    "Credentials",
+    "Disconnect",
+    "DuplicateIgnored",
+    "Event",
+    "Frame",
+    "FrameReader",
+    "GapDetected",
+    "GarbledFrame",
+    "GarbledMessage",
+    "HeartbeatReceived",
+    "LocalProtocolError",
+    "LoggedOn",
+    "LoggedOut",
+    "LogonRefused",
+    "Message",
+    "MessageReceived",
+    "RejectReceived",
+    "RejectSent",
+    "ResendRequested",
+    "Role",
+    "SequenceResetReceived",
+    "SequenceStore",
+    "Session",
+    "SessionSettings",
+    "SessionState",
+    "TestRequestReceived",
+    "encode",
+    "parse_message",
+    "render",
+]
