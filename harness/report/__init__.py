@@ -1,1 +1,97 @@
-"""report."""
+"""Reports: JSON, JUnit XML, HTML and Markdown, written from a RunResult.
+
+Theory of operation
+-------------------
+Writers read only the result model (:mod:`harness.checks.model`); they never run
+anything. ``write_reports`` renders every requested format in memory first, scans
+each rendering for the run's secrets (:mod:`harness.report.redaction`), and only
+then writes the files, so a leak writes nothing at all. Each file is written to a
+temporary name and renamed, so a reader never sees half a report.
+
+* ``report.json`` — versioned schema (``schema_version``), generated from a pydantic
+  output model with ``extra="forbid"`` (docs/schemas/report.schema.json);
+* ``junit.xml`` — one testcase per scenario × backend pair, for CI;
+* ``report.html`` — one self-contained page (inline CSS/SVG, no script);
+* ``summary.md`` — the matrix and what did not pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from harness.checks.model import RunResult
+from harness.errors import HarnessError
+from harness.report.html import render_html
+from harness.report.jsonout import SCHEMA_VERSION, render_json, report_json_schema
+from harness.report.junit import render_junit
+from harness.report.markdown import render_markdown
+from harness.report.redaction import SecretLeakError, check_no_secrets
+
+#: format name → (file name, renderer)
+FORMATS: dict[str, tuple[str, Callable[[RunResult], str]]] = {
+    "json": ("report.json", render_json),
+    "junit": ("junit.xml", render_junit),
+    "html": ("report.html", render_html),
+    "markdown": ("summary.md", render_markdown),
+}
+
+
+def write_reports(
+    run: RunResult,
+    directory: Path,
+    formats: Iterable[str] = tuple(FORMATS),
+    *,
+    secrets: Iterable[str] = (),
+) -> dict[str, Path]:
+    """Render and write the requested formats into ``directory``.
+
+    Args:
+        run: the results.
+        directory: created if missing.
+        formats: any of ``json``, ``junit``, ``html``, ``markdown``.
+        secrets: strings that must not appear in any report (see
+            ``Scenario.secrets()`` plus the runner's generated keys).
+
+    Returns:
+        format name → path written.
+
+    Raises:
+        HarnessError: unknown format or unwritable directory.
+        SecretLeakError: a rendering contains a secret; nothing is written.
+    """
+    wanted = list(dict.fromkeys(formats))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise HarnessError(
+            f"unknown report format(s) {', '.join(unknown)}; known: {', '.join(FORMATS)}"
+        )
+    rendered = {fmt: FORMATS[fmt][1](run) for fmt in wanted}
+    check_no_secrets(rendered, list(secrets))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for fmt, text in rendered.items():
+            path = directory / FORMATS[fmt][0]
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            written[fmt] = path
+    except OSError as exc:
+        raise HarnessError(f"cannot write reports to {directory}: {exc}") from None
+    return written
+
+
+__all__ = [
+    "FORMATS",
+    "SCHEMA_VERSION",
+    "SecretLeakError",
+    "check_no_secrets",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+    "report_json_schema",
+    "write_reports",
+]

@@ -1,0 +1,247 @@
+"""The JSON report: a pydantic output model (``extra="forbid"``) so the schema cannot
+drift from the writer. docs/schemas/report.schema.json is generated from it and a
+test keeps the checked-in copy equal.
+
+Versioning: ``schema_version`` is ``MAJOR.MINOR``. Adding an optional field bumps
+MINOR; renaming, removing or changing the meaning of a field bumps MAJOR.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.checks.model import (
+    CertificateInfo,
+    CheckResult,
+    CipherInfo,
+    Negotiated,
+    RunResult,
+    ScenarioResult,
+    Verdict,
+)
+
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
+
+VerdictName = Literal["pass", "fail", "inconclusive"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LocationOut(_Out):
+    path: str
+    line: int = Field(description="1-based; 0 when unknown")
+
+
+class CipherOut(_Out):
+    code: str = Field(pattern=r"^0x[0-9A-F]{4}$", description="IANA code, e.g. 0xC030")
+    iana: str | None = Field(description="IANA registry name")
+    openssl: str | None = Field(description="OpenSSL name")
+
+
+class NegotiatedOut(_Out):
+    version: str | None
+    cipher: CipherOut | None
+    key_exchange: str | None
+    psk_identity: str | None
+    resumed: bool | None
+    client_certificate_requested: bool | None
+
+
+class CheckOut(_Out):
+    id: str = Field(description="stable check id, e.g. tls.cipher.expected")
+    title: str
+    guide_section: str | None
+    verdict: VerdictName
+    expected: str
+    observed: str
+    reason: str | None = Field(description="why inconclusive / extra context")
+
+
+class CertificateOut(_Out):
+    side: Literal["client", "server"]
+    depth: int
+    subject: str
+    issuer: str
+    serial: str
+    not_before: str
+    not_after: str
+    key_type: str
+    key_bits: int
+    sha256: str
+    san: list[str]
+
+
+class NoteOut(_Out):
+    id: str
+    title: str
+    text: str
+
+
+class TranscriptEntryOut(BaseModel):
+    """One FIX message as logged by the mock engines (secrets already redacted)."""
+
+    model_config = ConfigDict(extra="allow")
+    time: float
+    direction: str
+    msg_type: str
+    text: str
+
+
+class ResultOut(_Out):
+    scenario_id: str
+    title: str
+    guide_section: str | None
+    profile: str | None
+    source: LocationOut
+    backend_pair: str = Field(description="client backend:server backend")
+    client_backend: str
+    server_backend: str
+    verdict: VerdictName
+    duration_s: float
+    error: str | None
+    negotiated: NegotiatedOut | None
+    checks: list[CheckOut]
+    certificates: list[CertificateOut]
+    handshake: dict[str, Any] | None = Field(description="the dissector's Handshake.to_dict()")
+    fix_transcript: list[TranscriptEntryOut]
+    artifacts: dict[str, str] = Field(description="name → path relative to the report")
+    notes: list[NoteOut]
+
+
+class HostOut(_Out):
+    python: str
+    openssl: str | None
+    stunnel: str | None
+    platform: str | None
+
+
+class SummaryOut(_Out):
+    total: int
+    passed: int
+    failed: int
+    inconclusive: int
+    verdict: VerdictName
+
+
+class ReportOut(_Out):
+    """Top level of report.json."""
+
+    schema_version: Literal["1.0"]
+    harness_version: str
+    started: str = Field(description="ISO 8601")
+    finished: str = Field(description="ISO 8601")
+    duration_s: float
+    host: HostOut
+    summary: SummaryOut
+    backend_pairs: list[str]
+    results: list[ResultOut]
+
+
+def _cipher(c: CipherInfo | None) -> CipherOut | None:
+    return None if c is None else CipherOut(code=c.hex, iana=c.iana, openssl=c.openssl)
+
+
+def _negotiated(n: Negotiated | None) -> NegotiatedOut | None:
+    if n is None:
+        return None
+    return NegotiatedOut(
+        version=n.version,
+        cipher=_cipher(n.cipher),
+        key_exchange=n.key_exchange,
+        psk_identity=n.psk_identity,
+        resumed=n.resumed,
+        client_certificate_requested=n.client_certificate_requested,
+    )
+
+
+def _check(c: CheckResult) -> CheckOut:
+    return CheckOut(
+        id=c.id,
+        title=c.title,
+        guide_section=c.guide_section,
+        verdict=c.verdict.value,
+        expected=c.expected,
+        observed=c.observed,
+        reason=c.reason,
+    )
+
+
+def _cert(c: CertificateInfo) -> CertificateOut:
+    return CertificateOut(
+        side=c.side,
+        depth=c.depth,
+        subject=c.subject,
+        issuer=c.issuer,
+        serial=c.serial,
+        not_before=c.not_before,
+        not_after=c.not_after,
+        key_type=c.key_type,
+        key_bits=c.key_bits,
+        sha256=c.sha256,
+        san=list(c.san),
+    )
+
+
+def _result(r: ScenarioResult) -> ResultOut:
+    return ResultOut(
+        scenario_id=r.scenario_id,
+        title=r.title,
+        guide_section=r.guide_section,
+        profile=r.profile,
+        source=LocationOut(path=r.source.path, line=r.source.line),
+        backend_pair=r.backend_pair,
+        client_backend=r.client_backend,
+        server_backend=r.server_backend,
+        verdict=r.verdict.value,
+        duration_s=round(r.duration_s, 3),
+        error=r.error,
+        negotiated=_negotiated(r.negotiated),
+        checks=[_check(c) for c in r.checks],
+        certificates=[_cert(c) for c in r.certificates],
+        handshake=r.handshake,
+        fix_transcript=[TranscriptEntryOut.model_validate(e) for e in r.fix_transcript],
+        artifacts=dict(r.artifacts),
+        notes=[NoteOut(id=n.id, title=n.title, text=n.text) for n in r.notes],
+    )
+
+
+def report_model(run: RunResult) -> ReportOut:
+    counts = run.counts()
+    return ReportOut(
+        schema_version=SCHEMA_VERSION,
+        harness_version=run.harness_version,
+        started=run.started.isoformat(),
+        finished=run.finished.isoformat(),
+        duration_s=round(run.duration_s, 3),
+        host=HostOut(
+            python=run.host.python,
+            openssl=run.host.openssl,
+            stunnel=run.host.stunnel,
+            platform=run.host.platform,
+        ),
+        summary=SummaryOut(
+            total=len(run.results),
+            passed=counts[Verdict.PASS],
+            failed=counts[Verdict.FAIL],
+            inconclusive=counts[Verdict.INCONCLUSIVE],
+            verdict=run.verdict.value,
+        ),
+        backend_pairs=list(run.backend_pairs),
+        results=[_result(r) for r in run.results],
+    )
+
+
+def render_json(run: RunResult) -> str:
+    return report_model(run).model_dump_json(indent=2) + "\n"
+
+
+def report_json_schema() -> dict[str, Any]:
+    """JSON Schema of report.json (checked in as docs/schemas/report.schema.json)."""
+    schema = ReportOut.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://fixs-harness.invalid/schemas/report.schema.json"
+    return schema
