@@ -40,6 +40,8 @@ _binding = Binding()
 _lib: Any = _binding.lib
 _ffi: Any = _binding.ffi
 
+_FFDHE2048 = Path(__file__).with_name("ffdhe2048.pem")
+
 _VERSION_CONST = {
     0x0300: SSL.SSL3_VERSION,
     0x0301: SSL.TLS1_VERSION,
@@ -169,6 +171,8 @@ class ServiceTLS:
             ctx.set_session_cache_mode(SSL.SESS_CACHE_OFF)
             ctx.set_options(SSL.OP_NO_TICKET)
         self._load_certificate()
+        if not svc.client:
+            self._load_dh()
         self._load_verification()
         if svc.psk_secrets:
             self._load_psk(hex_psk_keys)
@@ -183,6 +187,17 @@ class ServiceTLS:
                     os.close(fd)
 
             ctx.set_keylog_callback(keylog)
+
+    def _load_dh(self) -> None:
+        """DHE needs parameters: those appended to the cert file (as stunnel reads
+        them), else RFC 7919 ffdhe2048 (stunnel uses built-in 2048-bit ones)."""
+        source = str(_FFDHE2048)
+        if self.svc.cert:
+            with open(self.svc.cert, "rb") as fh:
+                if b"BEGIN DH PARAMETERS" in fh.read():
+                    source = self.svc.cert
+        self.ctx.load_tmp_dh(source.encode())
+        self._ui(DEBUG, f"DH parameters loaded from {source}")
 
     def _warn_permissions(self, path: str) -> None:
         try:
@@ -303,8 +318,9 @@ class ServiceTLS:
                 svc.where("PSKsecrets"), f'"PSKsecrets = {path}": {exc.message}'
             ) from None
         for entry in entries:
-            self._ui(DEBUG, f"PSKsecrets line {entry.line}: {entry.describe()}")
+            self._ui(INFO, f"PSKsecrets line {entry.line}: {entry.describe()}")
             self._psk.setdefault(entry.identity, entry.key)
+        self._ui(INFO, f"PSK identities: {len(entries)} retrieved")
         if svc.client:
             wanted = svc.psk_identity or entries[0].identity
             match = next((e for e in entries if e.identity == wanted), None)
@@ -342,7 +358,7 @@ class ServiceTLS:
             return 0
         _ffi.memmove(psk, key, len(key))
         if state is not None:
-            state.log(INFO, f'Key configured for PSK identity "{name}"')
+            state.log(NOTICE, f'Key configured for PSK identity "{name}"')
         return len(key)
 
     def _psk_client_callback(

@@ -1,0 +1,122 @@
+"""The tunnel backend interface: one way to run a stunnel.conf, whatever runs it.
+
+A backend takes a stunnel.conf (already rewritten for loopback by the runner), starts
+a tunnel, reports the addresses its services are bound to (from the ``bound to``
+log line, so ``accept = 127.0.0.1:0`` works), exposes its log, and stops it on every
+path. A backend that cannot run here says why through :meth:`TunnelBackend.check`;
+whether that is a skip or a failure is the caller's decision (a failure in CI).
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from harness.errors import HarnessError
+from harness.stunnelconf import StunnelConfig
+from harness.stunnelconf.logfacts import LogFacts, parse_log
+
+
+class BackendUnavailable(HarnessError):
+    """The backend cannot run on this machine (missing binary, no Docker engine, ...)."""
+
+
+class TunnelStartError(HarnessError):
+    """The tunnel refused to start; carries its log (e.g. stunnel's own error text)."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        self.log = log
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Availability:
+    ok: bool
+    reason: str = ""
+    version: str = ""  # e.g. "stunnel 5.68 (OpenSSL 3.0.19)"
+
+
+class Tunnel(abc.ABC):
+    """A running tunnel. A context manager; :meth:`stop` is idempotent."""
+
+    backend: str
+    log_path: Path
+
+    @property
+    @abc.abstractmethod
+    def bound(self) -> dict[str, list[tuple[str, int]]]:
+        """Service name → addresses it listens on."""
+
+    def address(self, service: str | None = None) -> tuple[str, int]:
+        """The first bound address of ``service`` (or of the only service)."""
+        bound = self.bound
+        if service is None:
+            if len(bound) != 1:
+                raise HarnessError(f"tunnel has {len(bound)} services; name one")
+            service = next(iter(bound))
+        addrs = bound.get(service)
+        if not addrs:
+            raise HarnessError(f"service [{service}] is not bound")
+        return addrs[0]
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def facts(self) -> LogFacts:
+        return parse_log(self.log_text())
+
+    @abc.abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Tunnel:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class TunnelBackend(abc.ABC):
+    """Starts tunnels of one kind (python, stunnel-local, stunnel-docker/SUITE)."""
+
+    name: str
+
+    @abc.abstractmethod
+    def check(self) -> Availability:
+        """Can this backend run here? Never raises."""
+
+    @abc.abstractmethod
+    def start(
+        self,
+        config: StunnelConfig,
+        workdir: Path,
+        *,
+        label: str,
+        keylog: Path | None = None,
+        timeout: float = 15.0,
+    ) -> Tunnel:
+        """Start a tunnel for ``config``; its files go under ``workdir`` named after
+        ``label``. Raises TunnelStartError (with the log) when it does not come up."""
+
+    @property
+    def hex_psk_keys(self) -> bool:
+        """Whether hex-looking PSK keys are binary (stunnel ≥ 5.51) for this backend."""
+        return True
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write a file readable by its owner only (configs may name key files)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path

@@ -1,0 +1,92 @@
+"""Backend ``python``: the embedded Python tunnel, run in this process (threads).
+
+In-process keeps a scenario's start-up in milliseconds; the tunnel's threads are
+stopped on every path by :meth:`PythonTunnel.stop`. Its log goes to a file in the
+stunnel format, and it can write an NSS key log so that TLS 1.3 handshakes it takes
+part in can be decrypted by the dissector.
+"""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+from harness import __version__
+from harness.backends.base import Availability, Tunnel, TunnelBackend, TunnelStartError
+from harness.errors import HarnessError
+from harness.stunnelconf import StunnelConfig, resolve
+from harness.tunnel.log import StunnelLog
+from harness.tunnel.proxy import Tunnel as ProxyTunnel
+from harness.tunnel.support import check_supported
+
+
+class PythonTunnel(Tunnel):
+    backend = "python"
+
+    def __init__(self, proxy: ProxyTunnel, log: StunnelLog, log_path: Path) -> None:
+        self._proxy = proxy
+        self._log = log
+        self.log_path = log_path
+        self._stopped = False
+
+    @property
+    def bound(self) -> dict[str, list[tuple[str, int]]]:
+        return self._proxy.bound
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self._proxy.stop()
+        finally:
+            self._log.close()
+
+
+class PythonBackend(TunnelBackend):
+    name = "python"
+
+    def __init__(self, *, hex_psk_keys: bool = True) -> None:
+        self._hex = hex_psk_keys
+
+    @property
+    def hex_psk_keys(self) -> bool:
+        return self._hex
+
+    def check(self) -> Availability:
+        return Availability(True, version=f"fixs-harness {__version__} ({ssl.OPENSSL_VERSION})")
+
+    def start(
+        self,
+        config: StunnelConfig,
+        workdir: Path,
+        *,
+        label: str,
+        keylog: Path | None = None,
+        timeout: float = 15.0,
+    ) -> Tunnel:
+        log_path = workdir / f"{label}.log"
+        (workdir / f"{label}.conf").write_text(config.render(), encoding="utf-8")
+        try:
+            check_supported(config)
+            resolved = resolve(config)
+            check_supported(resolved)
+        except HarnessError as exc:
+            log_path.write_text(f"[!] {exc}\n[!] Configuration failed\n", encoding="utf-8")
+            raise TunnelStartError(str(exc), log_path.read_text()) from None
+        level = max([resolved.globals.debug_level, *(s.debug_level for s in resolved.services)])
+        log = StunnelLog(level=level, path=str(log_path))
+        try:
+            proxy = ProxyTunnel(
+                resolved, log, keylog_path=str(keylog) if keylog else None, hex_psk_keys=self._hex
+            )
+            proxy.start()
+        except HarnessError as exc:
+            log.log(3, "ui", str(exc))
+            log.log(3, "ui", "Configuration failed")
+            log.close()
+            raise TunnelStartError(str(exc), log_path.read_text()) from None
+        except BaseException:
+            log.close()
+            raise
+        return PythonTunnel(proxy, log, log_path)

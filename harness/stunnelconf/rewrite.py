@@ -1,0 +1,74 @@
+"""Rewriting a user's or the guide's stunnel.conf so that it runs here, on loopback.
+
+The harness never sends traffic off the machine: every ``accept`` becomes
+``127.0.0.1:0`` (an ephemeral port, read back from the ``bound to`` log line), every
+``connect`` goes to the address the runner chose, ``checkIP`` values that named the
+real peer are mapped to the loopback address standing for it, and file paths are
+mapped to generated fixtures. Options that would stop a test run from owning the
+process (``setuid``, ``setgid``, ``chroot``, ``pid``, ``foreground = no``,
+``output``, ``syslog``) are replaced by what the backend needs; what was removed is
+reported, so nothing changes silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from harness.stunnelconf.model import StunnelConfig
+
+#: Options the runner owns (process life and logging).
+RUNNER_OWNED = ("setuid", "setgid", "chroot", "pid", "foreground", "output", "syslog", "debug")
+PATH_OPTIONS = ("cert", "key", "CAfile", "CApath", "CRLfile", "CRLpath", "PSKsecrets")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """What to change. ``connect`` maps a service name to its new target."""
+
+    connect: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    paths: Mapping[str, str] = field(default_factory=dict)
+    ips: Mapping[str, str] = field(default_factory=dict)
+    accept_host: str = "127.0.0.1"
+    debug: str = "info"
+    output: str | None = None
+    foreground: str = "yes"
+
+
+@dataclass(frozen=True)
+class RewriteResult:
+    config: StunnelConfig
+    notes: tuple[str, ...]
+
+
+def rewrite(config: StunnelConfig, spec: Rewrite) -> RewriteResult:
+    """Apply ``spec`` to every section (global defaults included)."""
+    notes: list[str] = []
+    out = config
+    for opt in config.global_section.options:
+        if opt.key in {o.lower() for o in RUNNER_OWNED} and opt.key not in ("debug",):
+            notes.append(f"{opt.location}: removed '{opt.render()}' (the runner owns it)")
+    for name in RUNNER_OWNED:
+        out = out.remove_option(None, name)
+    for section_name in [None, *config.service_names]:
+        for name in ("setuid", "setgid", "debug"):
+            if section_name is not None:
+                out = out.remove_option(section_name, name)
+        for opt_name in PATH_OPTIONS:
+            out = out.map_values(section_name, opt_name, lambda v: spec.paths.get(v, v))
+        out = out.map_values(section_name, "checkIP", lambda v: spec.ips.get(v, v))
+        if section_name is None:
+            continue
+        section = out.service(section_name)
+        if section.get("accept") is not None:
+            out = out.set_option(section_name, "accept", f"{spec.accept_host}:0")
+        target = spec.connect.get(section_name)
+        if target is not None:
+            # with protocol = connect this is the proxy; protocolHost names the peer
+            out = out.set_option(section_name, "connect", f"{target[0]}:{target[1]}")
+    out = out.set_option(None, "foreground", spec.foreground)
+    out = out.set_option(None, "debug", spec.debug)
+    out = out.set_option(None, "syslog", "no")
+    if spec.output:
+        out = out.set_option(None, "output", spec.output)
+    return RewriteResult(out, tuple(notes))
