@@ -11,15 +11,33 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from harness.errors import HarnessError, LocatedError
-from harness.profiles.codes import format_code, is_tls13_code, normalise_version, parse_code
+from harness.profiles.codes import (
+    TLS_VERSIONS,
+    format_code,
+    is_tls13_code,
+    normalise_version,
+    parse_code,
+)
 from harness.profiles.located_yaml import Locator, load_located_yaml, located_validation_error
 from harness.profiles.model import Erratum, KeySizes, Profile, Suite, UseCase
 
-Code = Annotated[int, BeforeValidator(parse_code)]
-Version = Annotated[str, BeforeValidator(normalise_version)]
+#: How a cipher code looks in YAML. fixs-harness reads an unquoted 0xC030 as text
+#: (generic YAML tools read it as an integer, hence both types in the schema).
+CODE_JSON_SCHEMA: dict[str, Any] = {
+    "type": ["string", "integer"],
+    "pattern": "^0[xX]([0-9A-Fa-f]{1,4}|[0-9A-Fa-f]{2}\\s*,\\s*0[xX][0-9A-Fa-f]{2})$",
+    "description": "IANA cipher-suite code in hex: 0xC030 or 0xC0,0x30",
+}
+VERSION_JSON_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": list(TLS_VERSIONS),
+    "description": "protocol version, stunnel spelling",
+}
+Code = Annotated[int, BeforeValidator(parse_code), WithJsonSchema(CODE_JSON_SCHEMA)]
+Version = Annotated[str, BeforeValidator(normalise_version), WithJsonSchema(VERSION_JSON_SCHEMA)]
 
 
 class _Doc(BaseModel):

@@ -194,10 +194,17 @@ def located_validation_error(exc: Any, locator: Locator, what: str = "file") -> 
     others with their lines, so a user fixes them in one pass.
     """
     problems: list[tuple[int, str]] = []
+    seen: set[tuple[int, DataPath]] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err.get("loc", ()))
+        found = locator.resolve(loc)
         line = locator.line_for(loc)
-        problems.append((line, _describe(err, locator.resolve(loc), loc)))
+        # A union reports one error per alternative at the same place; the first
+        # (the fullest alternative) is the one worth reading.
+        if (line, found) in seen and err.get("type") != "extra_forbidden":
+            continue
+        seen.add((line, found))
+        problems.append((line, _describe(err, found, loc)))
     problems.sort(key=lambda p: p[0])
     if not problems:
         return LocatedError(locator.location(), f"invalid {what}")

@@ -208,7 +208,15 @@ class FixExpectDoc(_Doc):
 
 class ExpectDoc(_Doc):
     tls: TlsExpectDoc | None = None
-    auth: Annotated[AuthDoc, BeforeValidator(_auth_shorthand)] | None = None
+    # The Literal branch documents the shorthand in the JSON Schema; at run time the
+    # before-validator has already turned ``auth: psk`` into ``{outcome: psk}``.
+    auth: (
+        Annotated[
+            AuthDoc | Literal["mutual-certificate", "psk", "server-certificate+fix-credentials"],
+            BeforeValidator(_auth_shorthand),
+        ]
+        | None
+    ) = None
     fix: FixExpectDoc | None = None
     messages: int | None = Field(
         default=None, ge=0, le=10_000, description="orders sent = execution reports received"
@@ -216,7 +224,7 @@ class ExpectDoc(_Doc):
 
     @model_validator(mode="after")
     def _consistent(self) -> ExpectDoc:
-        if self.auth is not None and self.auth.outcome == "handshake-refused":
+        if isinstance(self.auth, AuthDoc) and self.auth.outcome == "handshake-refused":
             if self.fix is not None or self.messages:
                 raise ValueError("a refused handshake cannot also expect a FIX logon or messages")
             if self.tls is not None and self.tls.cipher is not None:
@@ -283,7 +291,7 @@ def _expectations(doc: ExpectDoc, loc: Locator, base: DataPath) -> Expectations:
             cipher = CipherExpectation(codes=spec)
         tls = TlsExpectation(doc.tls.version, cipher, loc.location((*base, "tls")))
     auth = None
-    if doc.auth is not None:
+    if isinstance(doc.auth, AuthDoc):
         alerts = tuple(Alert(c, ALERTS[c]) for c in doc.auth.alert or ())
         auth = AuthExpectation(
             doc.auth.outcome, alerts, doc.auth.refused_by, loc.location((*base, "auth"))
