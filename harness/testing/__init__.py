@@ -1,0 +1,35 @@
+"""Small real network helpers that scenarios and tests run beside the tunnels.
+
+Theory of operation
+-------------------
+Each helper is a real server on a loopback address, started by a context manager
+that has it listening before ``__enter__`` returns and stops it (sockets closed,
+threads joined, child processes killed) on every path out:
+
+- :class:`~harness.testing.connect_proxy.ConnectProxy`: an HTTP CONNECT proxy
+  for stunnel's ``protocol = connect`` (optional Basic auth, loopback targets only).
+- :class:`~harness.testing.ocsp.OcspResponder`: OCSP answers for the test PKI,
+  produced by the real ``openssl ocsp`` per request.
+
+They record what they were asked (without secrets) so a check can prove a tunnel
+really went through the proxy or really asked the responder.
+"""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_loopback_port(host: str = "127.0.0.1") -> int:
+    """A port that was free on ``host`` a moment ago.
+
+    Only for the rare case where a port must be known *before* its server starts
+    (an OCSP URL baked into certificates). There is a small window in which
+    another process could take it; prefer binding port 0 wherever possible.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+__all__ = ["free_loopback_port"]
