@@ -79,8 +79,10 @@ def ladder_svg(handshake: dict[str, Any] | None, key: str) -> str:
         alert = "alert" in kind.lower()
         colour = "#c62828" if alert else "#345"
         t = float(m.get("time", t0) or t0) - t0
+        # Dashed: seen only as ciphertext (TLS 1.3 after ServerHello, without a key log).
+        dash = ' stroke-dasharray="6 3"' if m.get("encrypted") and not m.get("decrypted") else ""
         parts.append(
-            f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{colour}" stroke-width="1.6" '
+            f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{colour}" stroke-width="1.6"{dash} '
             f'marker-end="url(#{marker_red if alert else marker})"/>'
         )
         parts.append(

@@ -173,7 +173,12 @@ def build_run() -> RunResult:
             "messages": [
                 {"time": 5.0, "sender": "client", "type": "ClientHello"},
                 {"time": 5.001, "sender": "server", "type": "ServerHello"},
-                {"time": 5.001, "sender": "server", "type": "encrypted handshake"},
+                {
+                    "time": 5.001,
+                    "sender": "server",
+                    "type": "encrypted handshake",
+                    "encrypted": True,
+                },
                 {"time": 5.002, "sender": "client", "type": "encrypted handshake"},
                 {"time": 5.003, "sender": "server", "type": "Alert (encrypted)"},
             ]

@@ -156,6 +156,7 @@ def test_html_matrix_ladder_and_details(run: RunResult) -> None:
     assert "ServerHelloDone" in text and "encrypted handshake" in text
     assert "No handshake messages were captured." in text
     assert 'fill="#c62828">Alert (encrypted)' in html
+    assert html.count('stroke-dasharray="6 3"') == 1  # the one message marked encrypted
     # artifacts linked by relative path; errata quoted; names escaped
     assert 'href="guide-1a/python-python/tls.pcap"' in html
     assert "the guide&#x27;s table names 0x0090" in html or "the guide's table names 0x0090" in text

@@ -57,17 +57,17 @@ def test_placeholders_found_with_lines_and_resolved() -> None:
     path = EXAMPLES / "guide-1a-mutual-leaf-pinning.yaml"
     s = load_scenario(path)
     found = find_placeholders(s.server_conf)
-    assert [p.name for p in found] == ["pki.server_rsa.pem", "pki.client_rsa_pin"]
-    assert found[1].location.line == line_of(path, "CAfile = {pki.client_rsa_pin}")
+    assert [p.name for p in found] == ["pki.server_rsa.pem", "pki.client_rsa.pin"]
+    assert found[1].location.line == line_of(path, "CAfile = {pki.client_rsa.pin}")
     text = resolve_placeholders(
-        s.server_conf, {"pki.server_rsa.pem": "/x/s.pem", "pki.client_rsa_pin": "/x/pin.pem"}
+        s.server_conf, {"pki.server_rsa.pem": "/x/s.pem", "pki.client_rsa.pin": "/x/pin.pem"}
     )
     assert "cert = /x/s.pem" in text and "{" not in text
     assert len(text.splitlines()) == len(s.server_conf.text.splitlines())
     with pytest.raises(LocatedError) as exc:
         resolve_placeholders(s.server_conf, {"pki.server_rsa.pem": "/x/s.pem"})
-    assert exc.value.location.line == line_of(path, "CAfile = {pki.client_rsa_pin}")
-    assert "pki.client_rsa_pin" in exc.value.message
+    assert exc.value.location.line == line_of(path, "CAfile = {pki.client_rsa.pin}")
+    assert "pki.client_rsa.pin" in exc.value.message
 
 
 def test_refused_handshake_and_overrides() -> None:
