@@ -5,7 +5,7 @@ The guide's stunnel sections name files on the author's machine
 placeholder where a generated fixture must go::
 
     cert = {pki.server_rsa.pem}
-    CAfile = {pki.client_rsa_pin}
+    CAfile = {pki.client_rsa.pin}
     PSKsecrets = {psk.secrets}
 
 Syntax: ``{`` namespace ``.`` dotted-name ``}``; the namespace is one of
