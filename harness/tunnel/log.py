@@ -20,9 +20,17 @@ class StunnelLog:
     """A thread-safe sink for stunnel-format lines (to a file, stderr, or both)."""
 
     def __init__(
-        self, *, level: int = NOTICE, stream: TextIO | None = None, path: str | None = None
+        self,
+        *,
+        level: int = NOTICE,
+        stream: TextIO | None = None,
+        path: str | None = None,
+        defer: bool = False,
     ) -> None:
         self.level = level
+        # start-up lines are held back until release(): a config that fails to load
+        # then gives its one-line error and nothing else
+        self._pending: list[str] | None = [] if defer else None
         self._streams: list[TextIO] = []
         self._owned: list[TextIO] = []
         self._lock = threading.Lock()
@@ -42,12 +50,25 @@ class StunnelLog:
         stamp = time.strftime("%Y.%m.%d %H:%M:%S")
         line = f"{stamp} LOG{level}[{ident}]: {text}\n"
         with self._lock:
-            for stream in self._streams:
-                try:
-                    stream.write(line)
-                    stream.flush()
-                except (OSError, ValueError):
-                    pass  # a closed stderr must not kill a connection thread
+            if self._pending is not None:
+                self._pending.append(line)
+                return
+            self._write(line)
+
+    def _write(self, line: str) -> None:
+        for stream in self._streams:
+            try:
+                stream.write(line)
+                stream.flush()
+            except (OSError, ValueError):
+                pass  # a closed stderr must not kill a connection thread
+
+    def release(self) -> None:
+        """Write the held-back start-up lines and log directly from now on."""
+        with self._lock:
+            pending, self._pending = self._pending or [], None
+            for line in pending:
+                self._write(line)
 
     def close(self) -> None:
         with self._lock:

@@ -51,7 +51,9 @@ def make_log(resolved: ResolvedConfig, options: TunnelOptions) -> StunnelLog:
     to_stderr = options.log_to_stderr
     if to_stderr is None:
         to_stderr = g.foreground == "yes" or (g.output is None and g.foreground != "quiet")
-    return StunnelLog(level=level, stream=sys.stderr if to_stderr else None, path=g.output)
+    return StunnelLog(
+        level=level, stream=sys.stderr if to_stderr else None, path=g.output, defer=True
+    )
 
 
 def _drop_privileges(resolved: ResolvedConfig) -> None:
@@ -85,9 +87,13 @@ def run(path: str, options: TunnelOptions) -> int:
     resolved = load(path)
     log = make_log(resolved, options)
     log.log(NOTICE, "ui", f"fixs-harness python tunnel reading configuration from file {path}")
-    tunnel = Tunnel(
-        resolved, log, keylog_path=options.keylog_path, hex_psk_keys=options.hex_psk_keys
-    )
+    try:
+        tunnel = Tunnel(
+            resolved, log, keylog_path=options.keylog_path, hex_psk_keys=options.hex_psk_keys
+        )
+    except BaseException:
+        log.close()
+        raise
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -97,6 +103,7 @@ def run(path: str, options: TunnelOptions) -> int:
     try:
         tunnel.start()
         _drop_privileges(resolved)
+        log.release()
         if resolved.globals.pid:
             pid_write(resolved.globals.pid)
         while not stop.wait(0.5):

@@ -131,8 +131,32 @@ class ServiceTLS:
 
     # ------------------------------------------------------------------ setup
 
+    def _check_files(self) -> None:
+        """Every file the service names must exist before OpenSSL is asked to read it,
+        so that the error names the option's line and the file, not an OpenSSL stack."""
+        svc = self.svc
+        for option, path, want_dir in (
+            ("cert", svc.cert, False),
+            ("key", svc.key, False),
+            ("CAfile", svc.ca_file, False),
+            ("CApath", svc.ca_path, True),
+            ("CRLfile", svc.crl_file, False),
+            ("CRLpath", svc.crl_path, True),
+            ("PSKsecrets", svc.psk_secrets, False),
+        ):
+            if path is None:
+                continue
+            ok = os.path.isdir(path) if want_dir else os.path.isfile(path)
+            if not ok:
+                what = "directory" if want_dir else "file"
+                raise ConfigError(
+                    svc.where(option),
+                    f'"{option} = {path}": No such {what} (Service [{svc.name}])',
+                )
+
     def _configure(self, hex_psk_keys: bool) -> None:
         svc, ctx = self.svc, self.ctx
+        self._check_files()
         self._ui(INFO, f"Initializing service [{svc.name}]")
         options = SSL.OP_NO_COMPRESSION | SSL.OP_NO_SSLv3
         if not svc.renegotiation:
