@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import selectors
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -69,3 +71,95 @@ def s_client(port: int, *args: str | Path) -> subprocess.CompletedProcess[str]:
     return openssl(
         "s_client", "-connect", f"127.0.0.1:{port}", "-verify_return_error", *args, timeout=20
     )
+
+
+STUNNEL = "/usr/bin/stunnel"
+
+
+@contextmanager
+def stunnel(conf: str, path: Path, *, timeout: float = 15) -> Iterator[tuple[int, list[bytes]]]:
+    """Run the real stunnel in the foreground; yield (accept port, log chunks).
+
+    Readiness is the ``bound to 127.0.0.1:PORT`` log line; the process is killed
+    (whole session) on every path. The log list keeps filling while it runs.
+    """
+    path.write_text(conf)
+    proc = subprocess.Popen(
+        [STUNNEL, str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    chunks: list[bytes] = []
+    reader: threading.Thread | None = None
+    try:
+        assert proc.stderr is not None
+        stderr = proc.stderr
+        ready = threading.Event()
+
+        def pump() -> None:
+            while chunk := stderr.read1(4096):  # type: ignore[attr-defined]
+                chunks.append(chunk)
+                if re.search(rb"bound to 127\.0\.0\.1:\d+", b"".join(chunks)):
+                    ready.set()
+            ready.set()  # EOF: exited
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        ready.wait(timeout)
+        m = re.search(rb"bound to 127\.0\.0\.1:(\d+)", b"".join(chunks))
+        if not m:
+            raise AssertionError(f"stunnel not ready: {b''.join(chunks).decode(errors='replace')}")
+        yield int(m.group(1)), chunks
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        if reader is not None:
+            reader.join(10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@contextmanager
+def echo_server() -> Iterator[int]:
+    """A plain TCP echo server on 127.0.0.1 standing in for the FIX acceptor."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(10)
+                try:
+                    while data := conn.recv(65536):
+                        conn.sendall(data)
+                except OSError:
+                    pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        t.join(10)
+        listener.close()
+
+
+def round_trip(port: int, payload: bytes = b"8=FIX.4.4\x0135=A\x01") -> bytes:
+    """Send through a tunnel's accept port; what came back (b"" if it was cut)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(payload)
+        got = b""
+        try:
+            while len(got) < len(payload) and (chunk := s.recv(4096)):
+                got += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return got
