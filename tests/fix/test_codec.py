@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from fix_enginekit import CHUNKERS, Chunker
 
 from harness.fix.codec import (
     CodecError,
@@ -17,6 +16,7 @@ from harness.fix.codec import (
     parse_message,
     render,
 )
+from tests.fix.fix_enginekit import CHUNKERS, Chunker
 
 # A message written out by hand; BodyLength and CheckSum computed independently below.
 BODY = b"35=0\x0149=A\x0156=B\x0134=1\x0152=20240101-00:00:00.000\x01"

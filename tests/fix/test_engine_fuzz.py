@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 
-from fix_enginekit import logged_on_pair, make_pair, messages
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.fix import Disconnect, SessionState, encode
+from tests.fix.fix_enginekit import logged_on_pair, make_pair, messages
 
 VALID = [
     encode(

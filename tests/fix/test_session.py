@@ -3,20 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fix_enginekit import (
-    ACC,
-    CHUNKERS,
-    CREDS,
-    INIT,
-    RAW_CREDS,
-    Chunker,
-    FakeClock,
-    exchange,
-    feed,
-    logged_on_pair,
-    make_pair,
-    messages,
-)
 
 from harness.fix import (
     ApplicationMessage,
@@ -37,6 +23,20 @@ from harness.fix import (
     encode,
 )
 from harness.fix.session import TRANSITIONS, Trigger, utc_timestamp
+from tests.fix.fix_enginekit import (
+    ACC,
+    CHUNKERS,
+    CREDS,
+    INIT,
+    RAW_CREDS,
+    Chunker,
+    FakeClock,
+    exchange,
+    feed,
+    logged_on_pair,
+    make_pair,
+    messages,
+)
 
 ORDER = [(11, "ORD-1"), (55, "IBM"), (54, "1"), (38, "100"), (40, "1")]
 
