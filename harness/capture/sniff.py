@@ -1,0 +1,109 @@
+"""The sniffer: live capture of the TLS leg on the loopback interface with scapy.
+
+Needs root or CAP_NET_RAW (an AF_PACKET socket). The BPF filter keeps only the
+TLS leg's port, so other traffic on the shared loopback stays out of the capture.
+It sees the real segments (real sequence numbers, retransmissions, window
+updates), which the tap can only synthesise; the dissector reassembles both the
+same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+LOOPBACK_IFACE = "lo"
+
+
+def sniff_unavailable_reason() -> str | None:
+    """None when live capture works here, else why not (for the report)."""
+    try:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    except PermissionError:
+        return "live capture needs root or CAP_NET_RAW"
+    except (OSError, AttributeError) as exc:
+        return f"no AF_PACKET sockets here: {exc}"
+    s.close()
+    try:
+        import scapy.sendrecv  # noqa: F401
+    except Exception as exc:
+        return f"scapy unavailable: {exc}"
+    return None
+
+
+class LoopbackSniffer:
+    """Captures TCP traffic to/from ``port`` on the loopback interface into a pcap.
+
+    Args:
+        port: the TLS server's port (both directions are kept).
+        pcap_path: where :meth:`stop` writes the capture.
+        settle: on stop, how long the capture must have been quiet before the
+            sniffer is stopped, so the last FIN/RST are in (bounded by ``timeout``).
+    """
+
+    def __init__(self, port: int, pcap_path: Path, *, settle: float = 0.2) -> None:
+        self.port = port
+        self.pcap_path = pcap_path
+        self._settle = settle
+        self._sniffer: Any = None
+        self._last_packet = time.monotonic()
+        self._started = threading.Event()
+
+    def _seen(self, _pkt: Any) -> None:
+        self._last_packet = time.monotonic()
+
+    def start(self, timeout: float = 5.0) -> LoopbackSniffer:
+        from scapy.sendrecv import AsyncSniffer
+
+        self._sniffer = AsyncSniffer(
+            iface=LOOPBACK_IFACE,
+            filter=f"tcp port {self.port}",
+            store=True,
+            prn=self._seen,
+            started_callback=self._started.set,
+        )
+        try:
+            self._sniffer.start()
+        except Exception as exc:
+            raise HarnessError(f"cannot sniff on {LOOPBACK_IFACE}: {exc}") from exc
+        if not self._started.wait(timeout):
+            self._halt()
+            raise HarnessError(f"sniffer on {LOOPBACK_IFACE} did not start within {timeout}s")
+        return self
+
+    def _halt(self) -> list[Any]:
+        sniffer, self._sniffer = self._sniffer, None
+        if sniffer is None:
+            return []
+        with contextlib.suppress(Exception):
+            if sniffer.running:
+                sniffer.stop(join=True)
+        with contextlib.suppress(Exception):
+            sniffer.join(5.0)
+        return list(sniffer.results or [])
+
+    def stop(self, timeout: float = 5.0) -> int:
+        """Wait for the traffic to settle, stop, write the pcap; returns packet count."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and time.monotonic() - self._last_packet < self._settle:
+            time.sleep(0.02)
+        packets = self._halt()
+        from scapy.utils import wrpcap
+
+        if packets:
+            wrpcap(str(self.pcap_path), packets)
+        else:
+            self.pcap_path.write_bytes(
+                bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000")
+            )
+        return len(packets)
+
+    def close(self) -> None:
+        """Stop without writing (error paths)."""
+        self._halt()
