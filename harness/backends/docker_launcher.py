@@ -388,6 +388,13 @@ class StunnelContainer:
             if not expected and "Configuration successful" in log:
                 return
             if status in ("exited", "dead") or _FAILED_MARK in log:
+                if status not in ("exited", "dead"):
+                    # stunnel is about to exit: its status completes the error report.
+                    with contextlib.suppress(Exception):
+                        self._container.wait(timeout=5)
+                        self._container.reload()
+                        status = self._container.status
+                        log = self.logs()
                 code = self._exit_code() if status in ("exited", "dead") else None
                 summary = "exited during start-up" + (f" (exit {code})" if code is not None else "")
                 raise StunnelStartError(self.name, summary, log, code, error_lines(log))
