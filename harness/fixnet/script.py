@@ -140,12 +140,16 @@ class Script:
         return len(self.steps)
 
 
-def default_script(orders: int = 10) -> Script:
-    """Logon, ``orders`` NewOrderSingle/ExecutionReport round trips, Logout."""
+def default_script(orders: int = 10, *, acceptor: bool = False) -> Script:
+    """Logon, ``orders`` NewOrderSingle/ExecutionReport round trips, Logout.
+
+    The initiator's version logs out; the acceptor's expects the initiator to.
+    """
     text = "connect\nexpect Logon\n"
     if orders:
         text += f"orders {orders}\n"
-    text += "logout\nexpect Logout\nexpect disconnect\n"
+    text += "expect Logout\n" if acceptor else "logout\nexpect Logout\n"
+    text += "expect disconnect\n"
     return parse_script(text, origin=SourceLocation("<default script>", 1))
 
 
