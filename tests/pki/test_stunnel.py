@@ -17,7 +17,7 @@ from harness.pki import TestPKI
 from harness.testing import free_loopback_port
 from harness.testing.ocsp import OcspResponder
 
-from .tools import STUNNEL, echo_server, round_trip, stunnel
+from .tools import STUNNEL, echo_server, round_trip, stunnel, wait_for_log
 
 pytestmark = [
     pytest.mark.stunnel,
@@ -46,6 +46,9 @@ def run_pair(tmp: Path, server: str, client: str) -> tuple[bytes, str]:
             )
         )
         echoed = round_trip(c_port, PAYLOAD)
+        # The client's log is read by another thread: wait (bounded) for the line
+        # that ends the connection so the verdict lines are in before we look.
+        wait_for_log(c_log, rb"Connection (closed|reset)")
         logs = (b"".join(s_log) + b"".join(c_log)).decode(errors="replace")
     return echoed, logs
 

@@ -163,3 +163,13 @@ def round_trip(port: int, payload: bytes = b"8=FIX.4.4\x0135=A\x01") -> bytes:
         except (ConnectionResetError, TimeoutError):
             pass
         return got
+
+
+def wait_for_log(chunks: list[bytes], pattern: bytes, timeout: float = 10) -> bool:
+    """Wait until the log collected so far matches ``pattern``, at most ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if re.search(pattern, b"".join(chunks)):
+            return True
+        time.sleep(0.02)
+    return False
