@@ -7,6 +7,7 @@ signature) rejects the certificate.
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import os
 import urllib.parse
@@ -22,8 +23,12 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 @dataclass(frozen=True)
 class OcspOutcome:
-    good: bool
-    text: str  # what the log says, e.g. "Certificate status: good"
+    status: str  # "good", "revoked" or "unknown" (unknown also for every failure)
+    text: str  # what the log says, in stunnel's words
+
+    @property
+    def good(self) -> bool:
+        return self.status == "good"
 
 
 def aia_urls(cert: x509.Certificate) -> list[str]:
@@ -83,7 +88,7 @@ def check(
     body = builder.build().public_bytes(serialization.Encoding.DER)
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme != "http" or not parsed.hostname:
-        return OcspOutcome(False, f"OCSP: Unsupported responder URL: {url}")
+        return OcspOutcome("unknown", "OCSP: Failed to parse the OCSP URL")
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port or 80, timeout=timeout)
     try:
         conn.request(
@@ -95,22 +100,28 @@ def check(
         reply = conn.getresponse()
         data = reply.read()
     except OSError as exc:
-        return OcspOutcome(False, f"OCSP: Connecting the responder failed: {exc}")
+        return OcspOutcome("unknown", f"OCSP: s_connect: {exc}")
     finally:
         conn.close()
     try:
         resp = ocsp.load_der_ocsp_response(data)
     except ValueError:
-        return OcspOutcome(False, "OCSP: Failed to decode the OCSP response")
+        return OcspOutcome("unknown", "OCSP: Failed to decode the OCSP response")
     if resp.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        return OcspOutcome(False, f"OCSP: Responder error: {resp.response_status.name.lower()}")
+        return OcspOutcome("unknown", f"OCSP: Responder error: {resp.response_status.name.lower()}")
     if not _signed_by_issuer(resp, issuer):
-        return OcspOutcome(False, "OCSP: OCSP_basic_verify: signer certificate not found")
+        return OcspOutcome("unknown", "OCSP: OCSP_basic_verify: signer certificate not found")
     if resp.serial_number != cert.serial_number:
-        return OcspOutcome(False, "OCSP: Response is for another certificate")
+        return OcspOutcome("unknown", "OCSP: OCSP_resp_find_status: no status for this certificate")
+    now = datetime.datetime.now(datetime.UTC)
+    next_update = resp.next_update_utc
+    if resp.this_update_utc > now + datetime.timedelta(seconds=60) or (
+        next_update is not None and next_update < now - datetime.timedelta(seconds=60)
+    ):
+        return OcspOutcome("unknown", "OCSP: OCSP_check_validity: status times invalid")
     status = resp.certificate_status
     if status == ocsp.OCSPCertStatus.GOOD:
-        return OcspOutcome(True, "OCSP: Certificate status: good")
+        return OcspOutcome("good", "OCSP: Status: good")
     if status == ocsp.OCSPCertStatus.REVOKED:
-        return OcspOutcome(False, "OCSP: Certificate status: revoked")
-    return OcspOutcome(False, "OCSP: Certificate status: unknown")
+        return OcspOutcome("revoked", "OCSP: Status: revoked")
+    return OcspOutcome("unknown", "OCSP: Status: unknown")

@@ -534,25 +534,70 @@ class ServiceTLS:
         if issuer is None:
             log(ERR, "OCSP: Cannot find the issuer certificate")
             return False
-        urls = [self.svc.ocsp_url] if self.svc.ocsp_url else []
+        # stunnel 5.68: the configured responder must answer GOOD; AIA responders are
+        # asked only when the certificate names some, the first definitive answer wins
+        if self.svc.ocsp_url:
+            log(NOTICE, f'OCSP: Connecting the configured responder "{self.svc.ocsp_url}"')
+            if not self._ocsp_ask(store_ctx, cert, issuer, self.svc.ocsp_url, log):
+                return False
         if self.svc.ocsp_aia:
-            urls += ocsp.aia_urls(cert)
-        if not urls:
-            log(ERR, "OCSP: No OCSP responder URL found")
+            urls = ocsp.aia_urls(cert)
+            if urls:
+                status = "unknown"
+                for url in urls:
+                    log(NOTICE, f'OCSP: Connecting the AIA responder "{url}"')
+                    outcome = self._ocsp_query(cert, issuer, url, log)
+                    status = outcome.status
+                    if status != "unknown":
+                        break
+                if status != "good":
+                    self._ocsp_fail(store_ctx, status)
+                    return False
+        return True
+
+    def _ocsp_query(
+        self,
+        cert: x509.Certificate,
+        issuer: x509.Certificate,
+        url: str,
+        log: Callable[[int, str], None],
+    ) -> ocsp.OcspOutcome:
+        outcome = ocsp.check(
+            cert, issuer, url, timeout=float(self.svc.timeout_ocsp), nonce=self.svc.ocsp_nonce
+        )
+        if outcome.status == "good":
+            log(INFO, outcome.text)
+            log(NOTICE, "OCSP: Certificate accepted")
+        elif outcome.status == "revoked":
+            log(INFO, outcome.text)
+            log(ERR, "OCSP: Certificate revoked")
+        else:
+            log(ERR, outcome.text)
+            log(WARNING, "OCSP: Unknown verification status")
+        return outcome
+
+    def _ocsp_ask(
+        self,
+        store_ctx: Any,
+        cert: x509.Certificate,
+        issuer: x509.Certificate,
+        url: str,
+        log: Callable[[int, str], None],
+    ) -> bool:
+        outcome = self._ocsp_query(cert, issuer, url, log)
+        if outcome.status != "good":
+            self._ocsp_fail(store_ctx, outcome.status)
             return False
-        for url in urls:
-            log(INFO, f"OCSP: Connecting the responder: {url}")
-            outcome = ocsp.check(
-                cert,
-                issuer,
-                url,
-                timeout=float(self.svc.timeout_ocsp),
-                nonce=self.svc.ocsp_nonce,
-            )
-            log(NOTICE if outcome.good else WARNING, outcome.text)
-            if outcome.good:
-                return True
-        return False
+        return True
+
+    @staticmethod
+    def _ocsp_fail(store_ctx: Any, status: str) -> None:
+        err = (
+            _lib.X509_V_ERR_CERT_REVOKED
+            if status == "revoked"
+            else _lib.X509_V_ERR_APPLICATION_VERIFICATION
+        )
+        _lib.X509_STORE_CTX_set_error(store_ctx, err)
 
     # ---------------------------------------------------------- connections
 
