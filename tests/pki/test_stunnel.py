@@ -115,19 +115,25 @@ def test_crl_file_and_path(pki: TestPKI, tmp_path: Path, server_leaf: str, ok: b
             assert "certificate revoked" in logs
 
 
+@pytest.mark.parametrize("option", ["OCSPaia = yes", "OCSP = {url}"])
 @pytest.mark.parametrize(("server_leaf", "ok"), [("server-rsa", True), ("revoked-server", False)])
 def test_ocsp_through_the_responder(
-    pki: TestPKI, tmp_path: Path, server_leaf: str, ok: bool
+    pki: TestPKI, tmp_path: Path, server_leaf: str, ok: bool, option: str
 ) -> None:
     server = f"cert = {pki.leaf(server_leaf).pem_path}\n"
-    client = f"verifyChain = yes\nCAfile = {pki.chain_path}\nOCSPaia = yes\nsslVersion = TLSv1.2\n"
     with OcspResponder(pki) as responder:
+        ocsp = option.format(url=responder.url)
+        client = f"verifyChain = yes\nCAfile = {pki.chain_path}\n{ocsp}\nsslVersion = TLSv1.2\n"
         echoed, logs = run_pair(tmp_path, server, client)
     assert (echoed == PAYLOAD) is ok, logs
     asked = {s for e in responder.exchanges for s in e.serials}
     assert pki.leaf(server_leaf).serial in asked
     if not ok:
         assert "revoked" in logs.lower()
+    elif option.startswith("OCSP ="):
+        # With an explicit URL stunnel also asks about the intermediate (depth 1),
+        # which the responder answers from the root's database.
+        assert {e.issuer for e in responder.exchanges} == {"intermediate", "root"}
 
 
 @pytest.mark.parametrize(("client_file", "ok"), [("path", True), ("wrong_key_path", False)])
