@@ -77,6 +77,7 @@ class TapRelay:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.connections = 0
+        self._open = 0  # accepted and not yet fully closed (including being set up)
         self.errors: list[str] = []
 
     @property
@@ -116,14 +117,20 @@ class TapRelay:
             except OSError:
                 return
             down.settimeout(None)
+            with self._lock:
+                self._open += 1
+            started = False
             try:
-                self._open_relay(down, (peer[0], peer[1]))
+                started = self._open_relay(down, (peer[0], peer[1]))
             except Exception as exc:  # a relay that cannot start must not kill the tap
                 self.errors.append(f"relay from {peer}: {exc}")
                 with contextlib.suppress(OSError):
                     down.close()
+            if not started:
+                with self._lock:
+                    self._open -= 1
 
-    def _open_relay(self, down: socket.socket, peer: tuple[str, int]) -> None:
+    def _open_relay(self, down: socket.socket, peer: tuple[str, int]) -> bool:
         assert self._writer is not None
         conv = TcpConversation(self._writer, peer, self.upstream)
         with self._lock:
@@ -134,7 +141,7 @@ class TapRelay:
             conv.refused(time.time())
             self.errors.append(f"upstream {self.upstream}: {exc}")
             _abort(down)  # the client sees the refusal as a reset, as it would directly
-            return
+            return False
         up.settimeout(None)
         up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         down.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -149,10 +156,11 @@ class TapRelay:
             if self._stopping.is_set():
                 _abort(down)
                 _abort(up)
-                return
+                return False
             self._relays.append(relay)
         for t in relay.threads:
             t.start()
+        return True
 
     # -- one direction --------------------------------------------------------------
     def _pump(self, relay: _Relay, src: socket.socket, dst: socket.socket, side: str) -> None:
@@ -189,6 +197,8 @@ class TapRelay:
                 for s in (relay.downstream, relay.upstream):
                     with contextlib.suppress(OSError):
                         s.close()
+                with self._lock:
+                    self._open -= 1
 
     def _abort_relay(self, relay: _Relay, victim: socket.socket) -> None:
         """Propagate a reset: RST on ``victim``, and wake the other pump."""
@@ -203,16 +213,27 @@ class TapRelay:
     # -- lifecycle --------------------------------------------------------------------
     def active(self) -> int:
         with self._lock:
-            return sum(1 for r in self._relays if r.done < 2)
+            return self._open
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until every relayed connection has ended both ways (True) or timeout."""
+    def wait_idle(self, timeout: float, *, settle: float = 0.05) -> bool:
+        """Wait until no relayed connection is open (True) or ``timeout`` passed.
+
+        Idle must hold for ``settle`` seconds, so a connection still in the listen
+        backlog (connected by the kernel, not yet accepted) is not missed.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        idle_since: float | None = None
+        while True:
+            now = time.monotonic()
             if self.active() == 0:
-                return True
+                idle_since = idle_since if idle_since is not None else now
+                if now - idle_since >= settle:
+                    return True
+            else:
+                idle_since = None
+            if now >= deadline:
+                return False
             time.sleep(0.01)
-        return self.active() == 0
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop accepting, cut every relayed connection, join every thread."""

@@ -142,6 +142,11 @@ class ApplicationData:
         return d
 
 
+def _records(m: HandshakeMessage) -> int:
+    """Records in a (possibly merged) ApplicationData ladder step."""
+    return int(m.detail.split()[0]) if m.detail else 1
+
+
 def _suite_dict(code: int | None) -> dict[str, Any] | None:
     if code is None:
         return None
@@ -239,14 +244,41 @@ class Handshake:
         return len(self.client_certificates) > 0
 
     def comparable(self) -> Handshake:
-        """The same facts without capture times and addresses: two captures of one
-        connection (tap and sniff) give equal ``comparable()`` records."""
+        """The same facts as seen from any capture point of the same connection.
+
+        Two captures of one connection (the tap on one leg, the sniffer on the
+        other) differ in times, in the client's address and, for records both
+        sides send concurrently (a TLS 1.3 NewSessionTicket crossing the client's
+        first data), in how the two directions interleave. This drops all three:
+        times are zeroed, addresses removed, and messages and alerts are listed
+        per sender (client first) in each sender's own order, with runs of
+        application data merged.
+        """
+        msgs: list[HandshakeMessage] = []
+        for sender in ("client", "server"):
+            for m in self.messages:
+                if m.sender != sender:
+                    continue
+                m = dataclasses.replace(m, time=0.0)
+                prev = msgs[-1] if msgs else None
+                if (
+                    prev is not None
+                    and prev.sender == sender
+                    and prev.type == m.type == "ApplicationData"
+                ):
+                    count = _records(prev) + _records(m)
+                    msgs[-1] = dataclasses.replace(
+                        prev, length=prev.length + m.length, detail=f"{count} records"
+                    )
+                else:
+                    msgs.append(m)
+        alerts = sorted(self.alerts, key=lambda a: a.sender != "client")
         return dataclasses.replace(
             self,
             client=None,
             server=None,
-            alerts=tuple(dataclasses.replace(a, time=0.0) for a in self.alerts),
-            messages=tuple(dataclasses.replace(m, time=0.0) for m in self.messages),
+            alerts=tuple(dataclasses.replace(a, time=0.0) for a in alerts),
+            messages=tuple(msgs),
         )
 
     def to_dict(self) -> dict[str, Any]:
