@@ -100,6 +100,7 @@ class MockAcceptor:
         self._lose = set(lose_reports)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self._new: asyncio.Queue[Connection] = asyncio.Queue()
         self._exec_n = 0
         self._conn_n = 0
@@ -121,8 +122,14 @@ class MockAcceptor:
         for conn in self.connections:
             if not conn.closed:
                 conn.abort("acceptor stopping")
+        for writer in list(self._writers):  # connections still before their first frame
+            writer.transport.abort()
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5)
+            _, pending = await asyncio.wait(self._tasks, timeout=5)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5)
         if self._server is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
@@ -142,6 +149,7 @@ class MockAcceptor:
     # ---- per connection
 
     def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         task = asyncio.create_task(self._serve(reader, writer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -216,6 +224,7 @@ class MockAcceptor:
             self.errors.append(f"{type(exc).__name__}: {exc}")
             log.exception("mock acceptor connection failed")
         finally:
+            self._writers.discard(writer)
             if conn is None or not conn.closed:
                 writer.transport.abort()
 
