@@ -15,17 +15,23 @@ from tests.capture.peers import Pki, s_client, s_server
 @pytest.fixture(scope="module")
 def capture(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str | None]:
     d = tmp_path_factory.mktemp("cli")
-    with s_server(d, ["-cert", str(pki.rsa_server)]) as port:
-        with TapRelay(("127.0.0.1", port), d / "leg.pcap") as tap:
-            run = s_client(
-                tap.address,
-                ["-tls1_3", "-servername", "fix.example", "-keylogfile", str(d / "leg.keylog")],
-            )
-            assert tap.wait_idle(10)
-        # A second connection that is refused: the server has no PSK configured.
-        with TapRelay(("127.0.0.1", port), d / "other.pcap") as tap:
-            s_client(tap.address, ["-tls1_2", "-cipher", "PSK-AES128-CBC-SHA"])
-            assert tap.wait_idle(10)
+    with (
+        s_server(d, ["-cert", str(pki.rsa_server)]) as port,
+        TapRelay(("127.0.0.1", port), d / "leg.pcap") as tap,
+    ):
+        run = s_client(
+            tap.address,
+            ["-tls1_3", "-servername", "fix.example", "-keylogfile", str(d / "leg.keylog")],
+        )
+        assert tap.wait_idle(10)
+    # A refused connection: no cipher suite in common.
+    strict = ["-cert", str(pki.rsa_server), "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"]
+    with (
+        s_server(d, strict) as other_port,
+        TapRelay(("127.0.0.1", other_port), d / "other.pcap") as tap,
+    ):
+        s_client(tap.address, ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"])
+        assert tap.wait_idle(10)
     return d / "leg.pcap", port, run.cipher_name
 
 
