@@ -482,13 +482,26 @@ def ensure_images(
     names = [suite_for(s).name for s in (suites or list(SUITES))]
     result: list[ImageInfo] = []
     for name in dict.fromkeys(names):
-        present = None if force else find_image(client, name)
-        if present is not None:
+        present = find_image(client, name)
+        if present is not None and not force:
             progress(f"{name}: present ({present.tag}, stunnel {present.stunnel_version}), reused")
             result.append(present)
             continue
-        result.append(build_image(client, name, method=method, mirror=mirror, progress=progress))
+        built = build_image(client, name, method=method, mirror=mirror, progress=progress)
+        if present is not None and present.image_id != built.image_id:
+            _remove_replaced(client, present.image_id, progress)
+        result.append(built)
     return result
+
+
+def _remove_replaced(client: DockerClient, image_id: str, progress: Progress) -> None:
+    """Drop the image a forced rebuild replaced (it would linger untagged)."""
+    from docker.errors import APIError
+
+    try:
+        client.images.remove(image_id)
+    except APIError as exc:  # e.g. a container of a running test still uses it
+        progress(f"kept replaced image {image_id[:19]}: {exc.explanation or exc}")
 
 
 @dataclass(frozen=True)
