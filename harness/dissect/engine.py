@@ -530,8 +530,11 @@ class _Dissector:
                 f.setdefault("certificate_request", False)
                 f.setdefault("server_certificates", ())
             if server.ccs and not server.hello_done and self.server_hello:
+                # Abbreviated handshake: no certificates are exchanged at all.
                 f["resumed"] = True
                 f.setdefault("certificate_request", False)
+                f.setdefault("server_certificates", ())
+                f.setdefault("client_certificates", ())
             elif server.hello_done:
                 f["resumed"] = False
             if "client_certificates" not in f and (

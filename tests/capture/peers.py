@@ -129,7 +129,7 @@ class ClientRun:
 
     @property
     def cipher_name(self) -> str | None:
-        m = re.search(r"^New, (\S+), Cipher is (\S+)", self.output, re.M)
+        m = re.search(r"^(?:New|Reused), (\S+), Cipher is (\S+)", self.output, re.M)
         if not m or m.group(2) == "(NONE)":
             return None
         return m.group(2)
@@ -145,7 +145,7 @@ class ClientRun:
 
     @property
     def protocol(self) -> str | None:
-        m = re.search(r"^New, (\S+), Cipher is", self.output, re.M)
+        m = re.search(r"^(?:New|Reused), (\S+), Cipher is", self.output, re.M)
         return m.group(1) if m else None
 
 

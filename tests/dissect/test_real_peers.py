@@ -307,3 +307,28 @@ def test_stunnel_psk_server(tapped, tmp_path: Path) -> None:
             ),
         )
     _assert_refused(bad, "server", 115)
+
+
+def test_tls12_session_resumption_is_seen(tapped, rsa_server: int, tmp_path: Path) -> None:
+    session = tmp_path / "session.pem"
+    first = tapped(rsa_server, lambda t: s_client(t, ["-tls1_2", "-sess_out", str(session)]))
+    assert first.resumed is False and first.server_certificates
+    again = tapped(rsa_server, lambda t: s_client(t, ["-tls1_2", "-sess_in", str(session)]))
+    assert "Reused, TLSv1.2" in tapped.last_run.output
+    assert again.negotiated is True and again.resumed is True
+    assert again.session_id_offered or again.session_ticket_offered
+    assert again.server_certificates == () and again.client_certificates == ()
+    assert again.cipher_selected == first.cipher_selected
+
+
+def test_tls13_external_psk_identity(tapped, tmp_path: Path) -> None:
+    args = ["-nocert", "-psk", PSK_KEY_HEX, "-psk_identity", PSK_IDENTITY]
+    with s_server(tmp_path, args) as port:
+        h = tapped(
+            port,
+            lambda t: s_client(t, ["-tls1_3", "-psk", PSK_KEY_HEX, "-psk_identity", PSK_IDENTITY]),
+        )
+    assert h.cipher_selected == tapped.last_run.cipher_code
+    assert h.version_selected == 0x0304
+    assert h.psk_identities_offered == (PSK_IDENTITY,)
+    assert h.psk_identity == PSK_IDENTITY and h.resumed is False
