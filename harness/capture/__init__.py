@@ -11,8 +11,8 @@ same output (a standard pcap, dissected by :mod:`harness.dissect`):
   connects to instead of the server. Needs nothing; forwards half-closes and
   resets; writes synthesised TCP into the pcap. The fallback, and can be forced.
 
-A key log path (``<name>.keylog`` beside the pcap) is offered to endpoints the
-harness owns, so TLS 1.3 handshakes can be decrypted by the dissector and by
+A key log path (``<name>.keylog`` beside the pcap, created mode 0600, removed again
+if nobody wrote to it) is offered to endpoints the harness owns, so TLS 1.3 handshakes can be decrypted by the dissector and by
 Wireshark (Edit → Preferences → TLS → (Pre)-Master-Secret log filename).
 
 Usage::
@@ -27,6 +27,7 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -109,6 +110,11 @@ class CaptureSession:
 
     def start(self) -> CaptureSession:
         self.pcap_path.parent.mkdir(parents=True, exist_ok=True)
+        # The key log holds traffic secrets: create it owner-only before any endpoint
+        # appends to it (OpenSSL and Python's ssl both open it for appending).
+        fd = os.open(self.keylog_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(fd)
+        os.chmod(self.keylog_path, 0o600)
         if self.method == "sniff":
             self._sniffer = LoopbackSniffer(self.server[1], self.pcap_path).start()
         else:
@@ -128,11 +134,17 @@ class CaptureSession:
                 self._sniffer.stop(timeout)
         finally:
             self._stop()
-        keylog = self.keylog_path if self.keylog_path.exists() else None
+        keylog = self._keylog_written()
         self.result = CaptureResult(
             self.pcap_path, self.method, self.server, keylog, self.fallback_reason, errors
         )
         return self.result
+
+    def _keylog_written(self) -> Path | None:
+        with contextlib.suppress(OSError):
+            if self.keylog_path.stat().st_size == 0:
+                self.keylog_path.unlink()  # no endpoint wrote secrets: leave no empty file
+        return self.keylog_path if self.keylog_path.exists() else None
 
     def _stop(self) -> None:
         if self._tap is not None:
@@ -149,6 +161,7 @@ class CaptureSession:
             self.finish()
         else:
             self._stop()
+            self._keylog_written()
 
 
 def open_capture(

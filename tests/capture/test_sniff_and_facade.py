@@ -105,6 +105,7 @@ def test_forced_tap_interposes_a_relay(pki: Pki, tmp_path: Path) -> None:
             run = s_client(cap.client_target, ["-tls1_3", "-keylogfile", str(cap.keylog_path)])
         result = cap.result
     assert result is not None and result.pcap_path == tmp_path / "forced.pcap"
+    assert result.keylog_path is not None and result.keylog_path.stat().st_mode & 0o077 == 0
     (h,) = result.handshakes()
     assert h.cipher_selected == run.cipher_code and h.decrypted  # keylog found beside the pcap
 
@@ -115,6 +116,14 @@ def test_session_stops_its_relay_when_the_body_raises(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), open_capture("tap", ("127.0.0.1", 9), tmp_path, "boom"):
         raise RuntimeError("scenario failed")
     assert not [t for t in threading.enumerate() if t.name.startswith("tap-")]
+
+
+def test_unused_keylog_leaves_no_file(tmp_path: Path) -> None:
+    with open_capture("tap", ("127.0.0.1", 9), tmp_path, "quiet") as cap:
+        assert cap.keylog_path.exists()  # ready for an endpoint, owner-only
+        assert cap.keylog_path.stat().st_mode & 0o077 == 0
+    assert cap.result is not None and cap.result.keylog_path is None
+    assert not (tmp_path / "quiet.keylog").exists()
 
 
 def test_unknown_method_is_a_user_error(tmp_path: Path) -> None:
