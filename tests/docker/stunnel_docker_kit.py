@@ -68,6 +68,8 @@ class PairOutcome:
     payload_ok: bool
     server_log: str
     client_log: str
+    echo_received: bytes = b""
+    echo_connections: int = 0
 
     @property
     def server_negotiated(self) -> tuple[str, str] | None:
@@ -136,6 +138,6 @@ def run_stunnel_pair(
             ) as client:
                 got = exchange(client.bound["fix-client"], payload)
         ok = got == payload and bytes(echo.received) == payload
-        return PairOutcome(ok, server.logs(), client.logs())
+        return PairOutcome(ok, server.logs(), client.logs(), bytes(echo.received), echo.connections)
     finally:
         echo.close()

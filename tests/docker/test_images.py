@@ -137,3 +137,30 @@ def test_probe_engine_reports_failure_as_data(
     status = docker_images.probe_engine()
     assert not status.available
     assert "no Docker engine reachable" in status.reason
+
+
+def test_debootstrap_progress_is_one_line_per_phase() -> None:
+    lines = [
+        "debootstrap bookworm from http://mirror.invalid/debian into /tmp/x",
+        "I: Retrieving InRelease",
+        "I: Checking Release signature",
+        "I: Retrieving libc6 2.36",
+        "I: Validating libc6 2.36",
+        "I: Retrieving tar 1.34",
+        "I: Validating tar 1.34",
+        "W: some warning",
+        "I: Extracting libc6...",
+        "I: Extracting tar...",
+        "E: Couldn't download packages: tar",
+    ]
+    shown: list[str] = []
+    seen = list(docker_images._debootstrap_phases(lines, shown.append, "bookworm"))
+    assert seen == lines  # every line is kept for the error message
+    assert shown == [
+        "bookworm: debootstrap bookworm from http://mirror.invalid/debian into /tmp/x",
+        "bookworm: Retrieving InRelease",
+        "bookworm: Checking Release signature",
+        "bookworm: Retrieving libc6 2.36",
+        "bookworm: Extracting libc6...",
+        "bookworm: E: Couldn't download packages: tar",
+    ]

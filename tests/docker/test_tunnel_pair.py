@@ -10,16 +10,12 @@ client rejects the server, no byte reaches the echo server.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trustme
-from stunnel_docker_kit import EchoServer
-
-from harness.backends.docker_images import image_tag
-from harness.backends.docker_launcher import StunnelContainer
+from stunnel_docker_kit import PairOutcome, run_stunnel_pair
 
 pytestmark = pytest.mark.docker
 
@@ -52,73 +48,21 @@ def run_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def server_conf(run_dir: Path, backend_port: int) -> str:
-    return f"""\
-[FIX-server]
-accept = 127.0.0.1:0
-connect = 127.0.0.1:{backend_port}
-cert = {run_dir}/server.pem
-key = {run_dir}/server.key
-sslVersion = TLSv1.2
-"""
-
-
-def client_conf(run_dir: Path, server_port: int, pin: str) -> str:
-    return f"""\
-[FIX-client]
-client = yes
-accept = 127.0.0.1:0
-connect = 127.0.0.1:{server_port}
-verifyPeer = yes
-CAfile = {run_dir}/{pin}
-"""
-
-
-def send_through(address: tuple[str, int], payload: bytes) -> bytes:
-    """Send payload into the client tunnel; return what comes back before close."""
-    with socket.create_connection(address, timeout=15) as sock:
-        sock.sendall(payload)
-        got = b""
-        try:
-            while len(got) < len(payload):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                got += chunk
-        except ConnectionResetError:
-            pass
-        return got
-
-
 def run_pair(
-    client: Any,
-    run_id: str,
-    run_dir: Path,
-    echo: EchoServer,
-    server_suite: str,
-    client_suite: str,
-    pin: str,
-) -> tuple[bytes, str, str]:
-    with (
-        StunnelContainer(
-            image_tag(server_suite),
-            server_conf(run_dir, echo.port),
-            run_dir,
-            run_id=run_id,
-            name="server",
-            client=client,
-        ) as server,
-        StunnelContainer(
-            image_tag(client_suite),
-            client_conf(run_dir, server.bound["FIX-server"][1], pin),
-            run_dir,
-            run_id=run_id,
-            name="client",
-            client=client,
-        ) as client_tunnel,
-    ):
-        echoed = send_through(client_tunnel.bound["FIX-client"], PAYLOAD)
-    return echoed, server.logs(), client_tunnel.logs()
+    client: Any, run_id: str, run_dir: Path, server_suite: str, client_suite: str, pin: str
+) -> PairOutcome:
+    return run_stunnel_pair(
+        client,
+        run_id,
+        run_dir,
+        server_suite=server_suite,
+        client_suite=client_suite,
+        server_options=(
+            f"cert = {run_dir}/server.pem\nkey = {run_dir}/server.key\nsslVersion = TLSv1.2\n"
+        ),
+        client_options=f"verifyPeer = yes\nCAfile = {run_dir}/{pin}\n",
+        payload=PAYLOAD,
+    )
 
 
 @pytest.mark.parametrize(("server_suite", "client_suite"), PAIRS)
@@ -127,15 +71,12 @@ def test_pinned_tls12_pair_carries_payload(
     stunnel_images: Any,
     run_id: str,
     run_dir: Path,
-    echo_server: EchoServer,
     server_suite: str,
     client_suite: str,
 ) -> None:
-    echoed, server_log, client_log = run_pair(
-        docker_client, run_id, run_dir, echo_server, server_suite, client_suite, "pin-right.pem"
-    )
-    assert echoed == PAYLOAD
-    assert bytes(echo_server.received) == PAYLOAD
+    outcome = run_pair(docker_client, run_id, run_dir, server_suite, client_suite, "pin-right.pem")
+    server_log, client_log = outcome.server_log, outcome.client_log
+    assert outcome.payload_ok  # echoed back, and the echo server saw exactly the payload
     # Both ends say what they negotiated; the server pinned TLS 1.2.
     assert "TLS accepted: new session negotiated" in server_log
     assert "TLSv1.2 ciphersuite:" in server_log
@@ -149,15 +90,13 @@ def test_wrong_pin_carries_nothing(
     stunnel_images: Any,
     run_id: str,
     run_dir: Path,
-    echo_server: EchoServer,
     server_suite: str,
     client_suite: str,
 ) -> None:
-    echoed, server_log, client_log = run_pair(
-        docker_client, run_id, run_dir, echo_server, server_suite, client_suite, "pin-wrong.pem"
-    )
-    assert echoed == b""
-    assert echo_server.received == b""
-    assert echo_server.connections == 0
+    outcome = run_pair(docker_client, run_id, run_dir, server_suite, client_suite, "pin-wrong.pem")
+    server_log, client_log = outcome.server_log, outcome.client_log
+    assert not outcome.payload_ok
+    assert outcome.echo_received == b""
+    assert outcome.echo_connections == 0
     assert "Rejected by CERT at depth=0" in client_log
     assert "TLS accepted: new session negotiated" not in server_log
