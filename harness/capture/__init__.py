@@ -98,6 +98,7 @@ class CaptureSession:
         reason = sniff_unavailable_reason() if method in ("auto", "sniff") else None
         if method == "sniff" and reason is not None:
             raise HarnessError(f"capture method 'sniff' unavailable: {reason}")
+        self._auto = method == "auto"
         self.method: str = "sniff" if method in ("auto", "sniff") and reason is None else "tap"
         if method == "auto" and reason is not None:
             self.fallback_reason = reason
@@ -110,15 +111,22 @@ class CaptureSession:
 
     def start(self) -> CaptureSession:
         self.pcap_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.method == "sniff":
+            try:
+                self._sniffer = LoopbackSniffer(self.server[1], self.pcap_path).start()
+            except HarnessError as exc:
+                if not self._auto:
+                    raise
+                # auto: a sniffer that cannot start (no tcpdump to compile the BPF
+                # filter, a locked-down container) is a reason to tap, not to fail.
+                self.method, self.fallback_reason = "tap", str(exc)
+        if self.method == "tap":
+            self._tap = TapRelay(self.server, self.pcap_path).start()
         # The key log holds traffic secrets: create it owner-only before any endpoint
         # appends to it (OpenSSL and Python's ssl both open it for appending).
         fd = os.open(self.keylog_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.close(fd)
         os.chmod(self.keylog_path, 0o600)
-        if self.method == "sniff":
-            self._sniffer = LoopbackSniffer(self.server[1], self.pcap_path).start()
-        else:
-            self._tap = TapRelay(self.server, self.pcap_path).start()
         return self
 
     def finish(self, timeout: float = 5.0) -> CaptureResult:

@@ -47,8 +47,11 @@ class LoopbackSniffer:
             sniffer is stopped, so the last FIN/RST are in (bounded by ``timeout``).
     """
 
-    def __init__(self, port: int, pcap_path: Path, *, settle: float = 0.2) -> None:
+    def __init__(
+        self, port: int, pcap_path: Path, *, settle: float = 0.2, iface: str | None = None
+    ) -> None:
         self.port = port
+        self.iface = iface or LOOPBACK_IFACE
         self.pcap_path = pcap_path
         self._settle = settle
         self._sniffer: Any = None
@@ -62,7 +65,7 @@ class LoopbackSniffer:
         from scapy.sendrecv import AsyncSniffer
 
         self._sniffer = AsyncSniffer(
-            iface=LOOPBACK_IFACE,
+            iface=self.iface,
             filter=f"tcp port {self.port}",
             store=True,
             prn=self._seen,
@@ -71,10 +74,17 @@ class LoopbackSniffer:
         try:
             self._sniffer.start()
         except Exception as exc:
-            raise HarnessError(f"cannot sniff on {LOOPBACK_IFACE}: {exc}") from exc
-        if not self._started.wait(timeout):
-            self._halt()
-            raise HarnessError(f"sniffer on {LOOPBACK_IFACE} did not start within {timeout}s")
+            raise HarnessError(f"cannot sniff on {self.iface}: {exc}") from exc
+        deadline = time.monotonic() + timeout
+        while not self._started.wait(0.02):
+            thread = getattr(self._sniffer, "thread", None)
+            if thread is not None and not thread.is_alive():  # died before it started
+                error = getattr(self._sniffer, "exception", None) or "sniffer thread exited"
+                self._halt()
+                raise HarnessError(f"cannot sniff on {self.iface}: {error}")
+            if time.monotonic() > deadline:
+                self._halt()
+                raise HarnessError(f"sniffer on {self.iface} did not start within {timeout}s")
         return self
 
     def _halt(self) -> list[Any]:

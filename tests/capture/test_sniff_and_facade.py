@@ -149,3 +149,17 @@ def test_wireshark_decrypts_tls13_with_the_keylog_beside_the_pcap(pki: Pki, tmp_
 
     assert "11" in handshake_types("-o", f"tls.keylog_file:{tmp_path / 'ws.keylog'}")  # Certificate
     assert "11" not in handshake_types()  # negative control: encrypted without the keylog
+
+
+@needs_sniff
+def test_auto_falls_back_to_the_tap_when_the_sniffer_cannot_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real failure inside scapy: capturing on an interface that does not exist.
+    import harness.capture.sniff as sniff
+
+    monkeypatch.setattr(sniff, "LOOPBACK_IFACE", "nosuchif0")
+    with open_capture("auto", ("127.0.0.1", 9), tmp_path, "fb") as cap:
+        assert cap.method == "tap" and "nosuchif0" in (cap.fallback_reason or "")
+    with pytest.raises(HarnessError, match="cannot sniff on nosuchif0"):
+        open_capture("sniff", ("127.0.0.1", 9), tmp_path, "forced-sniff")
