@@ -1,5 +1,187 @@
-"""pytest plugin (entry point ``pytest11``): collects scenario files as test items.
+"""pytest plugin (entry point ``pytest11``): scenario files as test items.
 
-Filled in by the scenario runner; registered from the start so that installing the
-package never breaks pytest.
+``pytest scenarios/`` collects every scenario YAML file under a directory named
+``scenarios`` (or any YAML file given on the command line with ``--fixs``) as one
+item per scenario variant × backend pair. An item runs the scenario through the
+harness runner; a failed check fails the item with the scenario file and line, the
+check id, expected vs observed, the guide section and the pcap path. An
+inconclusive result fails the item too (a check that could not run is never a
+pass). A malformed scenario fails only its own item, with file:line. A backend that
+cannot run here is a skip, except when the environment says ``CI=true``: then it is
+a failure, so that a green CI means the real thing ran.
+
+Options: ``--fixs-pair CLIENT:SERVER`` (repeatable; default python:python),
+``--fixs-local-pairs``, ``--fixs-report-dir DIR`` (reports written at the end of the
+session), ``--fixs-capture``. Markers: ``fixs_backend_python``,
+``fixs_backend_stunnel_local``, ``fixs_backend_docker``.
 """
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.checks.model import ScenarioResult, Verdict
+from harness.errors import HarnessError
+
+_STATE_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fixs", "fixs-harness scenarios")
+    group.addoption(
+        "--fixs-pair",
+        action="append",
+        default=[],
+        metavar="CLIENT:SERVER",
+        help="backend pair to run each scenario on (repeatable; default python:python)",
+    )
+    group.addoption(
+        "--fixs-local-pairs",
+        action="store_true",
+        help="all four pairs of python and stunnel-local",
+    )
+    group.addoption(
+        "--fixs-report-dir", default=None, help="write reports (JSON, JUnit, HTML, Markdown) here"
+    )
+    group.addoption("--fixs-capture", default="auto", choices=("auto", "tap", "sniff"))
+    group.addoption("--fixs", action="store_true", help="collect any YAML file as a scenario")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in (
+        ("fixs_backend_python", "uses the embedded python tunnel backend"),
+        ("fixs_backend_stunnel_local", "uses the host's stunnel binary"),
+        ("fixs_backend_docker", "uses stunnel in Docker containers"),
+    ):
+        config.addinivalue_line("markers", f"{name}: {text}")
+    config.stash[_STATE_KEY] = {"runner": None, "results": []}
+
+
+def _pairs(config: pytest.Config) -> list[Any]:
+    from harness.runner.pairs import BackendPair, all_pairs
+
+    pairs = [BackendPair.parse(p) for p in config.getoption("--fixs-pair")]
+    if config.getoption("--fixs-local-pairs"):
+        pairs += all_pairs(["python", "stunnel-local"])
+    return list(dict.fromkeys(pairs)) or [BackendPair("python", "python")]
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    if parent.config.getoption("--fixs") or "scenarios" in file_path.parts[:-1]:
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.runner.run import collect
+
+        try:
+            pairs = _pairs(self.config)
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        for item in collect([self.path], pairs):
+            yield ScenarioItem.from_parent(self, name=item.id, item=item)
+
+
+class ScenarioFailure(Exception):
+    def __init__(self, result: ScenarioResult) -> None:
+        self.result = result
+        super().__init__(result.scenario_id)
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, item: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fixs_item = item
+        for name in {item.pair.client, item.pair.server}:
+            marker = {
+                "python": "fixs_backend_python",
+                "stunnel-local": "fixs_backend_stunnel_local",
+            }.get(name, "fixs_backend_docker")
+            self.add_marker(marker)
+
+    def _runner(self) -> Any:
+        from harness.runner.run import Runner
+
+        state = self.config.stash[_STATE_KEY]
+        if state["runner"] is None:
+            base = self.config.getoption("--fixs-report-dir")
+            if base:
+                directory = Path(base)
+                worker = os.environ.get("PYTEST_XDIST_WORKER")
+                if worker:
+                    directory = directory / worker
+            else:
+                factory = self.config._tmp_path_factory  # type: ignore[attr-defined]
+                directory = factory.mktemp("fixs-run")
+            state["runner"] = Runner(directory, capture=self.config.getoption("--fixs-capture"))
+        return state["runner"]
+
+    def runtest(self) -> None:
+        from harness.runner.pairs import make_backend
+
+        item = self.fixs_item
+        if item.scenario is not None:
+            for name in {item.pair.client, item.pair.server}:
+                avail = make_backend(name).check()
+                if not avail.ok:
+                    message = f"backend {name} cannot run here: {avail.reason}"
+                    if os.environ.get("CI") == "true":
+                        pytest.fail(f"{message} (CI=true: a missing backend is a failure)")
+                    pytest.skip(message)
+        runner = self._runner()
+        result: ScenarioResult = runner.run_item(item)
+        self.config.stash[_STATE_KEY]["results"].append(result)
+        self.user_properties.append(("verdict", result.verdict.value))
+        if result.error or result.verdict is not Verdict.PASS:
+            raise ScenarioFailure(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if not isinstance(excinfo.value, ScenarioFailure):
+            return str(super().repr_failure(excinfo))
+        r = excinfo.value.result
+        lines = [f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {r.verdict.value}"]
+        if r.error:
+            lines.append(f"  error: {r.error}")
+        for c in r.checks:
+            if c.verdict is Verdict.PASS:
+                continue
+            section = f" (guide {c.guide_section})" if c.guide_section else ""
+            lines.append(
+                f"  [{c.verdict.value}] {c.id}{section}: expected {c.expected}; observed {c.observed}"
+            )
+            if c.reason:
+                lines.append(f"      {c.reason}")
+        if "pcap" in r.artifacts:
+            lines.append(f"  pcap: {r.artifacts['pcap']} (relative to the report directory)")
+        return "\n".join(lines)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        item = self.fixs_item
+        line = item.scenario.source.line if item.scenario else 0
+        return self.path, max(line - 1, 0), f"scenario: {self.name}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(_STATE_KEY, None)
+    if not state or state["runner"] is None or not session.config.getoption("--fixs-report-dir"):
+        return
+    from datetime import UTC, datetime
+
+    from harness import __version__
+    from harness.checks.model import RunResult
+    from harness.report import write_reports
+    from harness.runner.run import host_facts
+
+    runner = state["runner"]
+    now = datetime.now(UTC)
+    run = RunResult(now, now, __version__, host_facts(), tuple(state["results"]))
+    write_reports(run, runner.report_dir, secrets=sorted(runner.secrets))

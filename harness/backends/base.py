@@ -46,6 +46,11 @@ class Tunnel(abc.ABC):
     log_path: Path
 
     @property
+    def pid(self) -> int | None:
+        """The process holding the tunnel's sockets (for live socket checks)."""
+        return None
+
+    @property
     @abc.abstractmethod
     def bound(self) -> dict[str, list[tuple[str, int]]]:
         """Service name → addresses it listens on."""

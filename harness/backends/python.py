@@ -8,6 +8,7 @@ part in can be decrypted by the dissector.
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 
@@ -32,6 +33,10 @@ class PythonTunnel(Tunnel):
     @property
     def bound(self) -> dict[str, list[tuple[str, int]]]:
         return self._proxy.bound
+
+    @property
+    def pid(self) -> int | None:
+        return os.getpid()
 
     def stop(self) -> None:
         if self._stopped:

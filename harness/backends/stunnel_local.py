@@ -118,7 +118,7 @@ class LocalStunnel(Tunnel):
         return self._bound
 
     @property
-    def pid(self) -> int:
+    def pid(self) -> int | None:
         return self._proc.pid
 
     def stop(self) -> None:

@@ -27,7 +27,7 @@ _CERT_REJ = re.compile(r"^Rejected by (?P<by>CERT|OCSP) at depth=(?P<depth>\d+):
 _PSK_SRV = re.compile(r'^Key configured for PSK identity "(?P<id>.*)"$')
 _PSK_CLI = re.compile(r'^PSK client configured for identity "(?P<id>.*)"$')
 _CLOSED = re.compile(
-    r"^Connection (?P<how>closed|reset): (?P<tls>\d+) byte\(s\) sent to TLS, "
+    r"^Connection (?P<how>closed/reset|reset/closed|closed|reset): (?P<tls>\d+) byte\(s\) sent to TLS, "
     r"(?P<sock>\d+) byte\(s\) sent to socket$"
 )
 
@@ -47,7 +47,7 @@ class ConnectionFacts:
     rejected: list[str] = field(default_factory=list)
     psk_identity: str | None = None
     errors: list[str] = field(default_factory=list)
-    closed: str | None = None  # "closed" or "reset"
+    closed: str | None = None  # "closed", "reset", "reset/closed" or "closed/reset"
     bytes_to_tls: int | None = None
     bytes_to_socket: int | None = None
 

@@ -1,0 +1,377 @@
+"""Running one scenario on one backend pair, end to end, and observing it.
+
+Theory of operation (one scenario × pair)::
+
+    placeholders → stunnel texts → parse (file:line into the scenario)
+    mock FIX acceptor (thread) ◄─ server tunnel ◄─ capture (tap/sniff) ◄─ client tunnel ◄─ mock FIX initiator
+    conversation → live-socket probe → stop client → capture finished → stop server → stop acceptor
+    pcap → Handshake;  tunnel logs → LogFacts;  conversation → FIX outcome
+
+Every process, thread and socket is owned by an ExitStack, so each is stopped on every
+path (failure, timeout, Ctrl-C). Addresses in the scenario's stunnel text are
+rewritten to loopback: ``accept`` to an ephemeral port, ``connect`` to the next hop,
+and a ``checkIP`` naming the peer the guide connects to (e.g. 192.168.153.32) to the
+loopback address standing for that peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.backends.base import Tunnel, TunnelBackend, TunnelStartError
+from harness.capture import CaptureMethod, CaptureResult, open_capture
+from harness.dissect import Handshake
+from harness.errors import HarnessError, LocatedError
+from harness.fix.settings import Credentials as FixCredentials
+from harness.fixnet import (
+    ConversationResult,
+    SessionSettings,
+    default_script,
+    parse_script,
+    run_acceptor_in_thread,
+    run_initiator,
+)
+from harness.pki import TestPKI
+from harness.runner.pairs import BackendPair
+from harness.runner.sockets import LiveSocket, live_sockets, tcp_nodelay
+from harness.scenario import Scenario
+from harness.scenario.fixtures import pki_placeholder_values
+from harness.scenario.model import Credentials, EmbeddedConf
+from harness.scenario.placeholders import resolve_placeholders
+from harness.stunnelconf import ServiceSettings, StunnelConfig, parse_config, resolve
+from harness.stunnelconf.logfacts import ConnectionFacts, LogFacts
+from harness.stunnelconf.rewrite import Rewrite, rewrite
+from harness.testing.connect_proxy import ConnectProxy
+
+
+@dataclass(frozen=True)
+class NodelayObservation:
+    tunnel: str  # "client" or "server"
+    kind: str  # "l" (accepted local) or "r" (outgoing remote)
+    expected: bool
+    observed: bool | None
+    detail: str
+
+
+@dataclass
+class Observation:
+    """Everything seen while a scenario ran; the checks read only this."""
+
+    pair: BackendPair
+    client_settings: ServiceSettings | None = None
+    server_settings: ServiceSettings | None = None
+    capture: CaptureResult | None = None
+    handshake: Handshake | None = None
+    handshake_missing: str | None = None
+    extra_handshakes: int = 0
+    client_log: LogFacts = field(default_factory=LogFacts)
+    server_log: LogFacts = field(default_factory=LogFacts)
+    conversation: ConversationResult | None = None
+    acceptor_refusals: list[str] = field(default_factory=list)
+    acceptor_orders: int = 0
+    nodelay: list[NodelayObservation] = field(default_factory=list)
+    nodelay_skipped: str | None = None
+    artifacts: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    expected_psk_identity: str | None = None
+
+    def first_connection(self, side: str) -> ConnectionFacts | None:
+        facts = self.client_log if side == "client" else self.server_log
+        conns = [c for c in facts.connections.values() if c.service is not None]
+        return conns[0] if conns else None
+
+
+@dataclass
+class RunContext:
+    """What every scenario of a run shares: the PKI, backends, settings."""
+
+    artifacts_dir: Path
+    pki: TestPKI
+    capture: CaptureMethod = "auto"
+    timeout: float = 10.0
+    backends: dict[str, TunnelBackend] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.placeholders:
+            self.placeholders = pki_placeholder_values(self.pki)
+
+
+def fix_credentials(creds: Credentials | None) -> FixCredentials | None:
+    if creds is None:
+        return None
+    raw = creds.raw_data.encode() if creds.raw_data is not None else None
+    return FixCredentials(username=creds.username, password=creds.password, raw_data=raw)
+
+
+def _conf(text: EmbeddedConf, values: dict[str, str]) -> StunnelConfig:
+    resolved = resolve_placeholders(text, values)
+    return parse_config(resolved, path=text.location.path, first_line=text.location.line)
+
+
+def _single_service(config: StunnelConfig, where: EmbeddedConf, role: str) -> str:
+    names = config.service_names
+    if len(names) != 1:
+        raise LocatedError(
+            where.location, f"the {role} stunnel text must hold exactly one [service] section"
+        )
+    return names[0]
+
+
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def _peer_ip_map(config: StunnelConfig, service: str) -> dict[str, str]:
+    """checkIP values naming the host the client connects to stand for the server,
+    which runs on 127.0.0.1 here."""
+    section = config.service(service)
+    out: dict[str, str] = {}
+    for opt in section.get_all("connect"):
+        host = opt.value.rpartition(":")[0]
+        if _IPV4.match(host) and not host.startswith("127."):
+            out[host] = "127.0.0.1"
+    return out
+
+
+def _wait_connection_closed(tunnel: Tunnel, timeout: float) -> None:
+    """stunnel writes its verdict lines as the connection ends: give them a moment."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        facts = tunnel.facts()
+        conns = [c for c in facts.connections.values() if c.service is not None]
+        if conns and all(c.closed for c in conns):
+            return
+        time.sleep(0.02)
+
+
+def _probe_nodelay(
+    client: Tunnel,
+    server: Tunnel,
+    client_svc: ServiceSettings,
+    server_svc: ServiceSettings,
+    client_next_hop: tuple[str, int],
+    acceptor_address: tuple[str, int],
+    obs: Observation,
+) -> None:
+    """Open one extra connection through both tunnels and read TCP_NODELAY off the
+    four data-carrying sockets while it is up: each tunnel's accepted local socket
+    (``l``) and its outgoing remote socket (``r``)."""
+    if client.pid is None or server.pid is None:
+        obs.nodelay_skipped = "the backend does not expose its process"
+        return
+    client_addr, server_addr = client.address(), server.address()
+    with socket.create_connection(client_addr, timeout=5) as probe:
+        probe_port = probe.getsockname()[1]
+        rules = {
+            ("client", "l"): (
+                client.pid,
+                lambda s: s.local[1] == client_addr[1] and s.remote[1] == probe_port,
+            ),
+            ("client", "r"): (client.pid, lambda s: s.remote == client_next_hop),
+            ("server", "l"): (server.pid, lambda s: s.local[1] == server_addr[1]),
+            ("server", "r"): (server.pid, lambda s: s.remote == acceptor_address),
+        }
+        found: dict[tuple[str, str], LiveSocket] = {}
+        values: dict[tuple[str, str], bool] = {}
+        errors: dict[tuple[str, str], str] = {}
+        deadline = time.monotonic() + 3.0
+
+        def scan() -> None:
+            for key, (pid, match) in rules.items():
+                for candidate in live_sockets(pid):
+                    if not candidate.listening and match(candidate):
+                        found[key] = candidate
+                        break
+
+        # first wait until the whole chain is up (the server's socket to the acceptor
+        # exists only once the client tunnel has set up its own sockets), then read
+        while time.monotonic() < deadline:
+            scan()
+            if len(found) == len(rules):
+                break
+            time.sleep(0.05)
+        for key, live in list(found.items()):
+            try:
+                values[key] = tcp_nodelay(live)
+            except OSError as exc:
+                errors[key] = f"cannot read the socket: {exc.strerror}"
+        for key in rules:
+            tunnel_name, kind = key
+            svc = client_svc if tunnel_name == "client" else server_svc
+            wanted = svc.socket_option(kind, "TCP_NODELAY")
+            expected = wanted is not None and wanted != "0"
+            sock = found.get(key)
+            if key in values and sock is not None:
+                detail = (
+                    f"pid {sock.pid} fd {sock.fd} {sock.local[0]}:{sock.local[1]}"
+                    f" -> {sock.remote[0]}:{sock.remote[1]}"
+                )
+                obs.nodelay.append(
+                    NodelayObservation(tunnel_name, kind, expected, values[key], detail)
+                )
+            else:
+                obs.nodelay.append(
+                    NodelayObservation(
+                        tunnel_name, kind, expected, None, errors.get(key, "socket not found")
+                    )
+                )
+
+
+def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Path) -> Observation:
+    """Run the scenario on ``pair`` and return what was seen.
+
+    Raises:
+        LocatedError: the scenario's embedded text is wrong (file:line).
+        TunnelStartError: a tunnel refused to start (with its log).
+        HarnessError: a backend cannot run here.
+    """
+    obs = Observation(pair)
+    workdir.mkdir(parents=True, exist_ok=True)
+    server_cfg = _conf(scenario.server_conf, ctx.placeholders)
+    client_cfg = _conf(scenario.client_conf, ctx.placeholders)
+    server_svc = _single_service(server_cfg, scenario.server_conf, "server")
+    client_svc = _single_service(client_cfg, scenario.client_conf, "client")
+    script = (
+        parse_script(scenario.fix.script.text, origin=scenario.fix.script.location)
+        if scenario.fix.script is not None
+        else default_script(orders=scenario.expect.messages or 3)
+    )
+    initiator = SessionSettings(
+        sender_comp_id=scenario.fix.sender_comp_id,
+        target_comp_id=scenario.fix.target_comp_id,
+        begin_string=scenario.fix.version,
+        heartbeat_interval=scenario.fix.heartbeat_s,
+        credentials=fix_credentials(scenario.fix.credentials),
+        reset_on_logon=True,
+    )
+    acceptor_settings = SessionSettings(
+        sender_comp_id=scenario.fix.target_comp_id,
+        target_comp_id=scenario.fix.sender_comp_id,
+        begin_string=scenario.fix.version,
+        heartbeat_interval=scenario.fix.heartbeat_s,
+        credentials=fix_credentials(scenario.fix.acceptor_credentials),
+        reset_on_logon=True,
+    )
+    client_backend = backend_for(ctx, pair.client)
+    server_backend = backend_for(ctx, pair.server)
+    for backend in (client_backend, server_backend):
+        avail = backend.check()
+        if not avail.ok:
+            raise HarnessError(f"backend {backend.name} cannot run here: {avail.reason}")
+
+    with contextlib.ExitStack() as stack:
+        acceptor = stack.enter_context(run_acceptor_in_thread(acceptor_settings))
+        assert acceptor.address is not None
+        server_run = rewrite(server_cfg, Rewrite(connect={server_svc: acceptor.address}))
+        obs.notes.extend(server_run.notes)
+        server = stack.enter_context(
+            _started(server_backend, server_run.config, workdir, "server", workdir / "tls.keylog")
+        )
+        obs.artifacts["server-log"] = server.log_path
+        obs.artifacts["server-conf"] = workdir / "server.conf"
+        capture = stack.enter_context(open_capture(ctx.capture, server.address(), workdir, "tls"))
+        target = capture.client_target
+        next_hop = target
+        client_rewrite = Rewrite(
+            connect={client_svc: target}, ips=_peer_ip_map(client_cfg, client_svc)
+        )
+        if scenario.proxy is not None:
+            proxy = stack.enter_context(
+                ConnectProxy(username=scenario.proxy.username, password=scenario.proxy.password)
+            )
+            next_hop = proxy.address
+            client_rewrite = Rewrite(connect={client_svc: next_hop}, ips=client_rewrite.ips)
+            client_cfg = client_cfg.set_option(
+                client_svc, "protocolHost", f"{target[0]}:{target[1]}"
+            )
+        client_run = rewrite(client_cfg, client_rewrite)
+        obs.notes.extend(client_run.notes)
+        obs.client_settings = resolve(client_run.config).service(client_svc)
+        obs.server_settings = resolve(server_run.config).service(server_svc)
+        client = stack.enter_context(
+            _started(client_backend, client_run.config, workdir, "client", capture.keylog_path)
+        )
+        obs.artifacts["client-log"] = client.log_path
+        obs.artifacts["client-conf"] = workdir / "client.conf"
+        host, port = client.address()
+        obs.conversation = asyncio.run(
+            run_initiator(initiator, script, host, port, timeout=ctx.timeout)
+        )
+        if obs.conversation.logon_accepted:
+            # the FIX connection must be gone first, so the probe's sockets are the
+            # only live ones through the tunnels
+            _wait_connection_closed(client, 2.0)
+            _wait_connection_closed(server, 2.0)
+            try:
+                _probe_nodelay(
+                    client,
+                    server,
+                    obs.client_settings,
+                    obs.server_settings,
+                    next_hop,
+                    acceptor.address,
+                    obs,
+                )
+            except OSError as exc:
+                obs.nodelay_skipped = f"probe connection failed: {exc}"
+        else:
+            obs.nodelay_skipped = "no FIX session was established to probe"
+        _wait_connection_closed(client, 2.0)
+        client.stop()
+        obs.capture = capture.finish()
+        _wait_connection_closed(server, 2.0)
+        server.stop()
+        obs.client_log = client.facts()
+        obs.server_log = server.facts()
+    obs.acceptor_refusals = list(acceptor.refusals)
+    obs.acceptor_orders = len(acceptor.orders)
+    assert obs.capture is not None
+    obs.artifacts["pcap"] = obs.capture.pcap_path
+    if obs.capture.keylog_path:
+        obs.artifacts["keylog"] = obs.capture.keylog_path
+    try:
+        handshakes = obs.capture.handshakes()
+    except HarnessError as exc:
+        obs.handshake_missing = f"the capture could not be read: {exc}"
+        return obs
+    if not handshakes:
+        obs.handshake_missing = "no TCP connection to the server tunnel was captured"
+    else:
+        obs.handshake = handshakes[0]
+        obs.extra_handshakes = len(handshakes) - 1
+    return obs
+
+
+@contextlib.contextmanager
+def _started(
+    backend: TunnelBackend, config: StunnelConfig, workdir: Path, label: str, keylog: Path
+) -> Iterator[Tunnel]:
+    tunnel = backend.start(config, workdir, label=label, keylog=keylog)
+    try:
+        yield tunnel
+    finally:
+        tunnel.stop()
+
+
+def backend_for(ctx: RunContext, name: str) -> TunnelBackend:
+    from harness.runner.pairs import make_backend
+
+    if name not in ctx.backends:
+        ctx.backends[name] = make_backend(name)
+    return ctx.backends[name]
+
+
+__all__ = [
+    "NodelayObservation",
+    "Observation",
+    "RunContext",
+    "TunnelStartError",
+    "observe",
+]
