@@ -13,7 +13,13 @@ import ssl
 from pathlib import Path
 
 from harness import __version__
-from harness.backends.base import Availability, Tunnel, TunnelBackend, TunnelStartError
+from harness.backends.base import (
+    Availability,
+    Tunnel,
+    TunnelBackend,
+    TunnelStartError,
+    write_private,
+)
 from harness.errors import HarnessError
 from harness.stunnelconf import StunnelConfig, resolve
 from harness.tunnel.log import StunnelLog
@@ -71,7 +77,7 @@ class PythonBackend(TunnelBackend):
         timeout: float = 15.0,
     ) -> Tunnel:
         log_path = workdir / f"{label}.log"
-        (workdir / f"{label}.conf").write_text(config.render(), encoding="utf-8")
+        write_private(workdir / f"{label}.conf", config.render())
         try:
             check_supported(config)
             resolved = resolve(config)

@@ -233,6 +233,19 @@ def evaluate(expect: Expectations, profile: Profile, obs: Observation) -> list[C
             "all held" if conv.ok else "; ".join(conv.failures[:3]) or (conv.error or "failed"),
         )
 
+    # ---- HTTP CONNECT proxy
+    if obs.proxy_expected_target is not None:
+        first = obs.proxy_requests[0] if obs.proxy_requests else "no request"
+        wanted_request = f"200 CONNECT {obs.proxy_expected_target}"
+        c.add(
+            "proxy.connect",
+            "The client tunnel reached the server through the HTTP CONNECT proxy",
+            "2.1.1.2",
+            PASS if first.startswith(wanted_request) else FAIL,
+            wanted_request,
+            first,
+        )
+
     # ---- logs vs wire
     _log_checks(c, obs, unusable, refused_expected)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Conformance and interoperability tests for FIX sessions over TLS.",
     )
     parser.add_argument("--version", action="version", version=f"fixs-harness {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show the harness's own log messages"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -52,9 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(verbose: bool) -> None:
+    """Library loggers stay quiet unless asked: what a command shows is its own output
+    (transcripts, tables), not the libraries' warnings. scapy's chatter about
+    loopback link types is never useful here."""
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("harness").setLevel(logging.INFO if verbose else logging.ERROR)
+    for name in ("scapy", "scapy.runtime", "scapy.loading"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _configure_logging(bool(getattr(args, "verbose", False)))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -66,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fixs-harness: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # output piped into head(1) and closed: not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

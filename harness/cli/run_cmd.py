@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
             label = "error" if r.error else r.verdict.value
             row.append(f"[{colour.get(r.verdict.value, 'white')}]{label}[/]")
         table.add_row(*row)
-    out = Console()
+    out = Console(width=None if Console().is_terminal else 160)
     out.print(table)
     for r in result.results:
         if r.error:

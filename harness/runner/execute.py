@@ -81,6 +81,8 @@ class Observation:
     artifacts: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     expected_psk_identity: str | None = None
+    proxy_requests: list[str] = field(default_factory=list)  # "STATUS METHOD TARGET user=U"
+    proxy_expected_target: str | None = None
 
     def first_connection(self, side: str) -> ConnectionFacts | None:
         facts = self.client_log if side == "client" else self.server_log
@@ -234,8 +236,12 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
     """
     obs = Observation(pair)
     workdir.mkdir(parents=True, exist_ok=True)
-    server_cfg = _conf(scenario.server_conf, ctx.placeholders)
-    client_cfg = _conf(scenario.client_conf, ctx.placeholders)
+    values = dict(ctx.placeholders)
+    if scenario.proxy is not None:
+        values["proxy.username"] = scenario.proxy.username or ""
+        values["proxy.password"] = scenario.proxy.password or ""
+    server_cfg = _conf(scenario.server_conf, values)
+    client_cfg = _conf(scenario.client_conf, values)
     server_svc = _single_service(server_cfg, scenario.server_conf, "server")
     client_svc = _single_service(client_cfg, scenario.client_conf, "client")
     script = (
@@ -282,6 +288,7 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         client_rewrite = Rewrite(
             connect={client_svc: target}, ips=_peer_ip_map(client_cfg, client_svc)
         )
+        proxy: ConnectProxy | None = None
         if scenario.proxy is not None:
             proxy = stack.enter_context(
                 ConnectProxy(username=scenario.proxy.username, password=scenario.proxy.password)
@@ -291,6 +298,9 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
             client_cfg = client_cfg.set_option(
                 client_svc, "protocolHost", f"{target[0]}:{target[1]}"
             )
+        proxy_obj = proxy
+        if proxy_obj is not None:
+            obs.proxy_expected_target = f"{target[0]}:{target[1]}"
         client_run = rewrite(client_cfg, client_rewrite)
         obs.notes.extend(client_run.notes)
         obs.client_settings = resolve(client_run.config).service(client_svc)
@@ -330,6 +340,10 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         server.stop()
         obs.client_log = client.facts()
         obs.server_log = server.facts()
+        if proxy_obj is not None:
+            obs.proxy_requests = [
+                f"{r.status} {r.method} {r.target} user={r.username}" for r in proxy_obj.requests
+            ]
     obs.acceptor_refusals = list(acceptor.refusals)
     obs.acceptor_orders = len(acceptor.orders)
     assert obs.capture is not None

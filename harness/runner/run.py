@@ -189,6 +189,7 @@ class Runner:
         if pki_dir.exists():
             shutil.rmtree(pki_dir)
         self.pki = TestPKI.create(pki_dir)
+        pki_dir.chmod(0o700)  # generated private keys: owner only
         self.ctx = RunContext(self.artifacts, self.pki, capture=capture, timeout=timeout)  # type: ignore[arg-type]
         self.secrets: set[str] = set(_generated_secrets(self.pki))
 
