@@ -34,13 +34,14 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from OpenSSL import SSL
 
 from harness.errors import HarnessError
 from harness.stunnelconf import Address, ResolvedConfig, ServiceSettings
 from harness.tunnel.log import DEBUG, ERR, INFO, NOTICE, WARNING, ConnLog, StunnelLog
-from harness.tunnel.tlsctx import ServiceTLS, TLSConnState, _lib, _ssl_error_text
+from harness.tunnel.tlsctx import ServiceTLS, TLSConnState, _ffi, _lib, _ssl_error_text
 
 BUFSIZE = 16384
 _POLLIN = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
@@ -440,7 +441,15 @@ class Tunnel:
         counters: list[int],
     ) -> bool:
         """Move bytes both ways until both directions are closed. Returns True for a
-        clean close (both EOFs seen), False for a reset or error."""
+        clean close (both EOFs seen), False for a reset or error.
+
+        The hot path calls OpenSSL through cffi directly (``SSL_read``/``SSL_write``
+        on two buffers allocated once per connection) instead of pyOpenSSL's
+        ``recv``/``send``, which allocate a 16 KiB buffer, copy it into a new bytes
+        object and run the error checks on every call. Errors (``result <= 0``) still
+        go through pyOpenSSL's own ``_raise_ssl_error``, so the exceptions, and hence
+        the logged messages, are the same as with ``recv``/``send``.
+        """
         plain.setblocking(True)
         fd_plain, fd_tls = plain.fileno(), tls_sock.fileno()
         poller = select.poll()
@@ -448,11 +457,17 @@ class Tunnel:
         poller.register(fd_tls, _POLLIN)
         plain_open = tls_open = True
         idle_ms = svc.timeout_idle * 1000
-        recv, send = plain.recv, plain.sendall
-        conn_recv, pending = conn.recv, conn.pending
+        tls_ready = [(fd_tls, select.POLLIN)]
+        ssl = conn._ssl
+        ssl_read, ssl_pending = _lib.SSL_read, _lib.SSL_pending
+        from_tls = _ffi.new("char[]", BUFSIZE)  # TLS → plain
+        from_tls_view = memoryview(_ffi.buffer(from_tls))
+        to_tls = _ffi.new("char[]", BUFSIZE)  # plain → TLS
+        to_tls_view = memoryview(_ffi.buffer(to_tls))
+        recv_into, send = plain.recv_into, plain.sendall
         while plain_open or tls_open:
-            if tls_open and pending():
-                events = [(fd_tls, select.POLLIN)]
+            if tls_open and ssl_pending(ssl):
+                events = tls_ready  # decrypted bytes left over from the last record
             else:
                 timeout = idle_ms if (plain_open and tls_open) else svc.timeout_close * 1000
                 events = poller.poll(timeout)
@@ -464,51 +479,65 @@ class Tunnel:
                     return plain_open is False and tls_open is False
             for fd, _ev in events:
                 if fd == fd_tls:
-                    try:
-                        data = conn_recv(BUFSIZE)
-                    except SSL.WantReadError:
-                        continue
-                    except SSL.ZeroReturnError:
-                        log(INFO, "TLS closed (SSL_read)")
-                        tls_open = False
-                        poller.unregister(fd_tls)
-                        with contextlib.suppress(OSError):
-                            plain.shutdown(socket.SHUT_WR)
-                        continue
-                    except SSL.SysCallError as exc:
-                        log(ERR, f"SSL_read: Unexpected socket EOF ({exc.args[-1]})")
-                        return False
-                    except SSL.Error as exc:
-                        log(ERR, f"SSL_read: {_ssl_error_text(exc)}")
-                        return False
-                    send(data)
-                    counters[1] += len(data)
+                    n = ssl_read(ssl, from_tls, BUFSIZE)
+                    if n <= 0:
+                        try:
+                            conn._raise_ssl_error(ssl, n)
+                        except SSL.WantReadError:
+                            continue
+                        except SSL.ZeroReturnError:
+                            log(INFO, "TLS closed (SSL_read)")
+                            tls_open = False
+                            poller.unregister(fd_tls)
+                            with contextlib.suppress(OSError):
+                                plain.shutdown(socket.SHUT_WR)
+                            continue
+                        except SSL.SysCallError as exc:
+                            log(ERR, f"SSL_read: Unexpected socket EOF ({exc.args[-1]})")
+                            return False
+                        except SSL.Error as exc:
+                            log(ERR, f"SSL_read: {_ssl_error_text(exc)}")
+                            return False
+                        continue  # SSL_ERROR_NONE without data: nothing to move
+                    send(from_tls_view[:n])
+                    counters[1] += n
                 else:
                     try:
-                        data = recv(BUFSIZE)
+                        n = recv_into(to_tls_view)
                     except ConnectionResetError:
                         log(INFO, "Read socket reset")
                         return False
-                    if not data:
+                    if not n:
                         log(INFO, "Read socket closed (read hangup)")
                         plain_open = False
                         poller.unregister(fd_plain)
                         self._send_close_notify(conn, tls_sock, log)
                         continue
-                    self._tls_sendall(conn, tls_sock, data)
-                    counters[0] += len(data)
+                    self._tls_sendall(conn, tls_sock, to_tls, n)
+                    counters[0] += n
         return True
 
     @staticmethod
-    def _tls_sendall(conn: SSL.Connection, sock: socket.socket, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
+    def _tls_sendall(conn: SSL.Connection, sock: socket.socket, buf: Any, length: int) -> None:
+        """Write ``length`` bytes of the cffi buffer ``buf`` as TLS records.
+
+        Partial writes are enabled (``SSL_MODE_ENABLE_PARTIAL_WRITE``) and the write
+        buffer may move (``SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER``), so a retry after
+        WANT_WRITE passes the rest of the same bytes from the new offset.
+        """
+        ssl, ssl_write = conn._ssl, _lib.SSL_write
+        offset = 0
+        while offset < length:
+            n = ssl_write(ssl, buf + offset, length - offset)
+            if n > 0:
+                offset += n
+                continue
             try:
-                n = conn.send(view)
+                conn._raise_ssl_error(ssl, n)
             except (SSL.WantWriteError, SSL.WantReadError):
                 _wait(sock, True, time.monotonic() + 60)
                 continue
-            view = view[n:]
+            raise SSL.Error([("SSL routines", "SSL_write", f"returned {n}")])
 
     @staticmethod
     def _send_close_notify(conn: SSL.Connection, sock: socket.socket, log: ConnLog) -> None:
