@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -75,6 +76,19 @@ class Tunnel(abc.ABC):
 
     def facts(self) -> LogFacts:
         return parse_log(self.log_text())
+
+    def wait_connections_closed(self, timeout: float) -> bool:
+        """Wait until every connection in the log has its ``Connection closed/reset``
+        line: stunnel writes a connection's verdict lines as it ends, so a log read
+        before that can miss them. Returns False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            conns = [c for c in self.facts().connections.values() if c.service is not None]
+            if conns and all(c.closed for c in conns):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
     @abc.abstractmethod
     def stop(self) -> None: ...

@@ -142,17 +142,6 @@ def _peer_ip_map(config: StunnelConfig, service: str) -> dict[str, str]:
     return out
 
 
-def _wait_connection_closed(tunnel: Tunnel, timeout: float) -> None:
-    """stunnel writes its verdict lines as the connection ends: give them a moment."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        facts = tunnel.facts()
-        conns = [c for c in facts.connections.values() if c.service is not None]
-        if conns and all(c.closed for c in conns):
-            return
-        time.sleep(0.02)
-
-
 def _probe_nodelay(
     client: Tunnel,
     server: Tunnel,
@@ -317,8 +306,8 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         if obs.conversation.logon_accepted:
             # the FIX connection must be gone first, so the probe's sockets are the
             # only live ones through the tunnels
-            _wait_connection_closed(client, 2.0)
-            _wait_connection_closed(server, 2.0)
+            client.wait_connections_closed(2.0)
+            server.wait_connections_closed(2.0)
             try:
                 _probe_nodelay(
                     client,
@@ -333,10 +322,10 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
                 obs.nodelay_skipped = f"probe connection failed: {exc}"
         else:
             obs.nodelay_skipped = "no FIX session was established to probe"
-        _wait_connection_closed(client, 2.0)
+        client.wait_connections_closed(2.0)
         client.stop()
         obs.capture = capture.finish()
-        _wait_connection_closed(server, 2.0)
+        server.wait_connections_closed(2.0)
         server.stop()
         obs.client_log = client.facts()
         obs.server_log = server.facts()

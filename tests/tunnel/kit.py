@@ -205,6 +205,8 @@ def run_pair(
         server,
     ):
         received = roundtrip(client.address(), payload)
+        client.wait_connections_closed(5.0)
+        server.wait_connections_closed(5.0)
     return PairResult(
         received,
         _only_connection(client),
