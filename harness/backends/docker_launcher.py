@@ -272,6 +272,19 @@ class StunnelContainer:
     def running(self) -> bool:
         return self._container is not None
 
+    @property
+    def pid(self) -> int | None:
+        """stunnel's process id as the host sees it (for live-socket checks)."""
+        container = self._container
+        if container is None:
+            return None
+        try:
+            container.reload()
+            pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+        except Exception:  # the container vanished
+            return None
+        return pid or None
+
     def start(self) -> StunnelContainer:
         """Create, start and wait for readiness; on any failure nothing is left.
 

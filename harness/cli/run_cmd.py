@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -186,15 +187,18 @@ def run(args: argparse.Namespace) -> int:
     out = Console(width=None if Console().is_terminal else 160)
     out.print(table)
     for r in result.results:
+        where = escape(f"{r.scenario_id} [{r.backend_pair}]")
         if r.error:
-            out.print(
-                f"[red]error[/] {r.scenario_id} [{r.backend_pair}]: {r.error.splitlines()[0]}"
-            )
-        for c in r.failed_checks:
-            out.print(
-                f"[red]FAIL[/] {r.scenario_id} [{r.backend_pair}] {c.id}: expected {c.expected}; observed {c.observed}"
-                + (f" (guide {c.guide_section})" if c.guide_section else "")
-            )
+            out.print(f"[red]error[/] {where}: {escape(r.error.splitlines()[0])}")
+        for c in r.checks:
+            if c.verdict.value == "pass":
+                continue
+            label = "[red]FAIL[/]" if c.verdict.value == "fail" else "[yellow]INCONCLUSIVE[/]"
+            section = f" (guide {c.guide_section})" if c.guide_section else ""
+            detail = f"expected {c.expected}; observed {c.observed}"
+            if c.reason:
+                detail += f" ({c.reason})"
+            out.print(f"{label} {where} {escape(c.id)}{section}: {escape(detail)}")
     counts = {k.value: v for k, v in result.counts().items()}
     out.print(
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"

@@ -174,25 +174,29 @@ def _probe_nodelay(
         errors: dict[tuple[str, str], str] = {}
         deadline = time.monotonic() + 3.0
 
-        def scan() -> None:
-            for key, (pid, match) in rules.items():
-                for candidate in live_sockets(pid):
-                    if not candidate.listening and match(candidate):
-                        found[key] = candidate
-                        break
+        def candidates(key: tuple[str, str]) -> list[LiveSocket]:
+            pid, match = rules[key]
+            return [c for c in live_sockets(pid) if not c.listening and match(c)]
 
         # first wait until the whole chain is up (the server's socket to the acceptor
-        # exists only once the client tunnel has set up its own sockets), then read
-        while time.monotonic() < deadline:
-            scan()
-            if len(found) == len(rules):
-                break
+        # exists only once the client tunnel has set up its own sockets) ...
+        while time.monotonic() < deadline and not all(candidates(k) for k in rules):
             time.sleep(0.05)
-        for key, live in list(found.items()):
-            try:
-                values[key] = tcp_nodelay(live)
-            except OSError as exc:
-                errors[key] = f"cannot read the socket: {exc.strerror}"
+        # ... then read each option; a socket of the FIX connection that is closing
+        # just now may match too and vanish under us: try the others, then rescan
+        while time.monotonic() < deadline and len(values) < len(rules):
+            for key in rules:
+                if key in values:
+                    continue
+                for candidate in candidates(key):
+                    try:
+                        values[key] = tcp_nodelay(candidate)
+                        found[key] = candidate
+                        break
+                    except OSError as exc:
+                        errors[key] = f"cannot read the socket: {exc.strerror}"
+            if len(values) < len(rules):
+                time.sleep(0.05)
         for key in rules:
             tunnel_name, kind = key
             svc = client_svc if tunnel_name == "client" else server_svc
