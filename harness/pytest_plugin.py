@@ -11,7 +11,7 @@ cannot run here is a skip, except when the environment says ``CI=true``: then it
 a failure, so that a green CI means the real thing ran.
 
 Options: ``--fixs-pair CLIENT:SERVER`` (repeatable; default python:python),
-``--fixs-local-pairs``, ``--fixs-report-dir DIR`` (reports written at the end of the
+``--fixs-local-pairs``, ``--fixs-matrix``, ``--fixs-report-dir DIR`` (reports written at the end of the
 session), ``--fixs-capture``. Markers: ``fixs_backend_python``,
 ``fixs_backend_stunnel_local``, ``fixs_backend_docker``.
 """
@@ -63,11 +63,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _pairs(config: pytest.Config) -> list[Any]:
-    from harness.runner.pairs import BackendPair, all_pairs
+    from harness.runner.pairs import MATRIX_MEMBERS, BackendPair, all_pairs
 
     pairs = [BackendPair.parse(p) for p in config.getoption("--fixs-pair")]
     if config.getoption("--fixs-local-pairs"):
         pairs += all_pairs(["python", "stunnel-local"])
+    if config.getoption("--fixs-matrix"):
+        pairs += all_pairs(list(MATRIX_MEMBERS))
     return list(dict.fromkeys(pairs)) or [BackendPair("python", "python")]
 
 
