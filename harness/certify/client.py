@@ -1,0 +1,362 @@
+"""``certify client``: the harness is the TLS server; the counterparty's initiator connects.
+
+Theory of operation. The harness listens and serves one connection per *round*,
+each with a different server certificate from a test PKI whose root the client
+has been told to trust:
+
+1. ``valid``: a certificate for 127.0.0.1 / localhost / fix-server.test, chained to
+   the root. The client must accept it (otherwise the other rounds prove
+   nothing). Its ClientHello is the one reported: versions, suites in order, SNI,
+   groups; and whether it sends a certificate when asked (the server requests one,
+   without requiring it).
+2. ``wrong-host``: valid chain, but issued for 127.0.0.2 / fix-server2.test only:
+   a client that checks the host or IP (guide 3.4.2 ``checkIP``) refuses it.
+3. ``unrelated-ca``: issued by a CA the client has never seen.
+4. ``expired``: valid chain, validity ended.
+
+"Refuses" is read from the wire: the client sends a fatal alert or hangs up
+instead of its Finished. The server side runs OpenSSL over memory BIOs, recording
+every byte, with a key log so the dissector can also read a TLS 1.3 client's
+(encrypted) alert.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from OpenSSL import SSL
+
+import harness.tunnel
+from harness.certify.probe import Target as _Target
+from harness.certify.probe import Wire, write_pcap
+from harness.certify.result import build_run, exit_code
+from harness.checks.model import CheckResult, Note, RunResult, Verdict
+from harness.dissect import Handshake, KeyLog, alert_summary
+from harness.errors import HarnessError
+from harness.pki import LeafFiles, TestPKI
+from harness.profiles import Profile
+from harness.tls.registry import format_code, group_name, is_grease, suite_label, version_name
+
+PASS, FAIL, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE
+ROUNDS = ("valid", "wrong-host", "unrelated-ca", "expired")
+_FFDHE2048 = Path(harness.tunnel.__file__).with_name("ffdhe2048.pem")
+
+
+@dataclass(frozen=True)
+class ClientRequest:
+    listen: tuple[str, int]
+    profile: Profile
+    pki_dir: Path | None = None
+    wait: float = 60.0
+    handshake_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class ClientOutcome:
+    run: RunResult
+    exit_code: int
+    wires: dict[str, Wire]
+    address: tuple[str, int]
+
+
+def _leaf_for(pki: TestPKI, kind: str) -> LeafFiles:
+    return {
+        "valid": pki.server_rsa,
+        "wrong-host": pki.server_ip2,
+        "unrelated-ca": pki.other_server,
+        "expired": pki.expired_server,
+    }[kind]
+
+
+class _Serve:
+    """One round: accept one connection and run the server side of a handshake."""
+
+    def __init__(self, leaf: LeafFiles, timeout: float) -> None:
+        self.timeout = timeout
+        self.lines: list[bytes] = []
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        ctx.set_min_proto_version(SSL.TLS1_VERSION)
+        ctx.set_cipher_list(b"ALL:@SECLEVEL=0")
+        ctx.use_certificate_chain_file(str(leaf.cert_path))
+        ctx.use_privatekey_file(str(leaf.key_path))
+        ctx.load_tmp_dh(str(_FFDHE2048).encode())
+        # Ask for a client certificate without requiring one: we want to see it.
+        ctx.set_verify(SSL.VERIFY_PEER, lambda *a: True)
+        ctx.set_keylog_callback(lambda conn, line: self.lines.append(line))
+        self.ctx = ctx
+
+    def handle(self, sock: socket.socket, name: str) -> Wire:
+        wire = Wire(name)
+        with contextlib.suppress(OSError):
+            wire.local = sock.getpeername()[:2]
+        conn = SSL.Connection(self.ctx, None)
+        conn.set_accept_state()
+        deadline = time.monotonic() + self.timeout
+
+        def flush() -> None:
+            while True:
+                try:
+                    out = conn.bio_read(65536)
+                except (SSL.WantReadError, SSL.Error):
+                    return
+                if not out:
+                    return
+                try:
+                    sock.sendall(out)
+                except OSError:
+                    return
+                wire.s2c.append((time.time(), out))
+
+        def feed() -> bool:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            sock.settimeout(remaining)
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                return False
+            except OSError:
+                data = b""
+            if not data:
+                conn.bio_shutdown()
+                return False
+            wire.c2s.append((time.time(), data))
+            conn.bio_write(data)
+            return True
+
+        try:
+            while True:
+                try:
+                    conn.do_handshake()
+                    flush()
+                    break
+                except SSL.WantReadError:
+                    flush()
+                    if not feed():
+                        break
+                except SSL.Error:
+                    flush()
+                    break
+            with contextlib.suppress(SSL.Error):
+                conn.shutdown()
+            flush()
+        finally:
+            sock.close()
+        if self.lines:
+            wire.keylog = KeyLog.parse(b"\n".join(self.lines).decode("ascii", "replace"))
+        return wire
+
+
+def _client_refused(h: Handshake) -> tuple[bool | None, str]:
+    alert = next((a for a in h.alerts if a.sender == "client" and a.fatal), None)
+    if alert is not None:
+        return True, f"refused: client sent {alert.name}({alert.description})"
+    if h.negotiated:
+        return (
+            False,
+            f"accepted: handshake completed ({h.version_name}, {suite_label(h.cipher_selected or 0)})",
+        )
+    if not h.versions_offered and not h.ciphers_offered:
+        return None, f"no ClientHello seen ({h.incomplete_reason or 'no data'})"
+    if any(a.sender == "client" and a.encrypted for a in h.alerts):
+        return True, "refused: client sent an (encrypted) alert"
+    return True, "refused: the client closed the connection without finishing"
+
+
+def _hello_notes(h: Handshake) -> list[Note]:
+    suites = [c for c in h.ciphers_offered if not is_grease(c)]
+    return [
+        Note(
+            "client.hello.versions",
+            "versions offered",
+            ", ".join(version_name(v) for v in h.versions_offered if not is_grease(v)) or "none",
+        ),
+        Note(
+            "client.hello.suites",
+            "cipher suites offered, in the client's order",
+            ", ".join(suite_label(c) for c in suites),
+        ),
+        Note("client.hello.sni", "server name (SNI)", h.sni or "none sent"),
+        Note(
+            "client.hello.groups",
+            "groups offered",
+            ", ".join(group_name(g) for g in h.groups_offered if not is_grease(g)) or "none",
+        ),
+        Note(
+            "client.certificate",
+            "client certificate when requested",
+            "presented: " + "; ".join(c.subject for c in h.client_certificates)
+            if h.client_certificates
+            else "none presented"
+            if h.client_certificates is not None
+            else "not visible",
+        ),
+    ]
+
+
+def _judge(profile: Profile, wires: dict[str, Wire | None]) -> tuple[list[CheckResult], list[Note]]:
+    checks: list[CheckResult] = []
+    notes: list[Note] = []
+    valid = wires.get("valid")
+    if valid is None:
+        checks.append(
+            CheckResult(
+                "client.connected",
+                "the client connected",
+                None,
+                INCONCLUSIVE,
+                "a connection",
+                "none within the wait time",
+                "no connection for round 1",
+            )
+        )
+        return checks, notes
+    h = valid.handshake()
+    notes.extend(_hello_notes(h))
+    offered = [v for v in h.versions_offered if not is_grease(v)]
+    outside = [version_name(v) for v in offered if not profile.allows_version(version_name(v))]
+    checks.append(
+        CheckResult(
+            "tls.version.offered",
+            "only profile versions offered",
+            "2.2",
+            FAIL if outside else PASS if offered else INCONCLUSIVE,
+            f"only {', '.join(profile.tls_versions)}",
+            f"offered {', '.join(version_name(v) for v in offered) or 'nothing'}",
+        )
+    )
+    suites = [c for c in h.ciphers_offered if not is_grease(c) and c not in (0x00FF, 0x5600)]
+    forbidden = [c for c in suites if not profile.allows_suite(c)]
+    checks.append(
+        CheckResult(
+            "tls.cipher.offered-forbidden",
+            "no suite outside the profile offered",
+            "2.3",
+            FAIL if forbidden else PASS if suites else INCONCLUSIVE,
+            "none",
+            ", ".join(format_code(c) for c in forbidden) if forbidden else "none",
+        )
+    )
+    common = [c for c in suites if profile.allows_suite(c)]
+    checks.append(
+        CheckResult(
+            "tls.cipher.offered-allowed",
+            "a profile suite offered",
+            "2.3",
+            PASS if common else FAIL if suites else INCONCLUSIVE,
+            "at least one",
+            ", ".join(format_code(c) for c in common) or "none",
+        )
+    )
+    refused, how = _client_refused(h)
+    valid_ok = refused is False
+    checks.append(
+        CheckResult(
+            "auth.server-certificate.valid.accepted",
+            "valid server certificate accepted",
+            "2.4.1.5",
+            PASS if valid_ok else INCONCLUSIVE,
+            "handshake completes",
+            how,
+            None
+            if valid_ok
+            else "the client refused even the valid certificate: does it trust the test root?",
+        )
+    )
+    for kind in ROUNDS[1:]:
+        wire = wires.get(kind)
+        cid = f"auth.server-certificate.{kind}.refused"
+        title = f"{kind} server certificate refused"
+        section = "3.4.2" if kind == "wrong-host" else "2.4.1.5"
+        if wire is None:
+            checks.append(CheckResult(cid, title, section, INCONCLUSIVE, "refused", "no connection",
+                                      "the client did not connect for this round"))  # fmt: skip
+            continue
+        r, text = _client_refused(wire.handshake())
+        if r is None or not valid_ok:
+            reason = "the valid round failed" if not valid_ok else text
+            checks.append(CheckResult(cid, title, section, INCONCLUSIVE, "refused", text, reason))
+            continue
+        checks.append(CheckResult(cid, title, section, PASS if r else FAIL, "refused", text))
+    return checks, notes
+
+
+def certify_client(
+    request: ClientRequest,
+    workdir: Path,
+    *,
+    ready: Callable[[tuple[str, int], Path], None] | None = None,
+) -> ClientOutcome:
+    """Serve the rounds on ``request.listen`` and judge the client.
+
+    ``ready(address, root_ca_path)`` is called once listening (tests and the CLI
+    start or instruct the client then).
+
+    Raises:
+        HarnessError: cannot listen, or the PKI directory is unusable.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    pki = (
+        TestPKI.load(request.pki_dir)
+        if request.pki_dir
+        else TestPKI.create(workdir / "pki", force=True)
+    )
+    listener = socket.socket(socket.AF_INET6 if ":" in request.listen[0] else socket.AF_INET)
+    try:
+        listener.bind(request.listen)
+        listener.listen(4)
+    except OSError as exc:
+        listener.close()
+        raise HarnessError(
+            f"cannot listen on {request.listen[0]}:{request.listen[1]}: {exc.strerror}"
+        ) from None
+    address = listener.getsockname()[:2]
+    wires: dict[str, Wire | None] = {}
+    try:
+        if ready is not None:
+            ready(address, pki.root_ca_path)
+        for kind in ROUNDS:
+            listener.settimeout(request.wait)
+            try:
+                sock, _ = listener.accept()
+            except TimeoutError:
+                wires[kind] = None
+                break
+            serve = _Serve(_leaf_for(pki, kind), request.handshake_timeout)
+            wires[kind] = serve.handle(sock, f"round {kind}")
+    finally:
+        listener.close()
+    checks, notes = _judge(request.profile, wires)
+    seen = [w for w in wires.values() if w is not None]
+    artifacts: dict[str, str] = {}
+    if seen:
+        target = _Target(address[0], address[0], address[1])
+        write_pcap(workdir / "certify-client.pcap", target, seen)
+        artifacts["pcap"] = "certify-client.pcap"
+    valid = wires.get("valid")
+    finished = datetime.now(UTC)
+    run = build_run(
+        scenario_id="certify-client",
+        title=f"certify client connecting to {address[0]}:{address[1]}",
+        pair=f"certify-client:{address[0]}:{address[1]}",
+        profile=request.profile.name,
+        checks=checks,
+        notes=notes,
+        reference=valid.handshake() if valid is not None else None,
+        started=started,
+        finished=finished,
+        artifacts=artifacts,
+    )
+    done = {k: w for k, w in wires.items() if w is not None}
+    return ClientOutcome(run, exit_code(run), done, address)
+
+
+__all__ = ["ROUNDS", "ClientOutcome", "ClientRequest", "alert_summary", "certify_client"]

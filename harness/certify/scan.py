@@ -1,0 +1,363 @@
+"""``certify server``, step 1: probe the server and collect what the wire showed.
+
+Split into jobs, then fold (sslyze's plugin shape). Each job is one or a few probe
+connections (:mod:`harness.certify.probe`); jobs run on a bounded thread pool
+(``concurrency`` connections at most). Three phases, because later questions
+depend on earlier answers:
+
+1. **versions**: one ClientHello per version, SSL 3.0 … TLS 1.3, offering every
+   suite that version can carry (the profile's first). The TLS 1.2 hello also
+   offers DEFLATE, so it answers "does the server compress?" too.
+2. for each accepted version: every **profile suite** alone (accepted or not, by
+   the ServerHello); every **other suite** in one batched hello, repeated without
+   the one the server picked until it refuses (so all accepted forbidden suites
+   are listed, in a few connections); then the **client-authentication**, **PSK**
+   and **resumption** handshakes with OpenSSL.
+3. the server's **preference order** among the suites it accepted: offered in one
+   order and in reverse; if the server picks the same suite both times it imposes
+   its own order, which is then read off by removing its pick one at a time.
+
+The result, :class:`ServerScan`, holds every probe's :class:`~harness.certify.probe.Wire`
+(so the report can show and save them) and the facts derived from their
+dissection. Judging those facts against a profile is :mod:`harness.certify.policy`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from harness.certify.badcerts import CertPair, make_bad_client_certs
+from harness.certify.hello import TLS12, VERSIONS, HelloSpec, offerable
+from harness.certify.probe import Credentials, Target, TlsClient, Wire, hello_probe
+from harness.profiles import Profile
+from harness.tls.registry import all_suites
+
+#: Bound on the "remove the pick and ask again" loops (a server accepting more
+#: forbidden suites than this is reported with the first ones found).
+MAX_BATCH_ROUNDS = 48
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What to ask and with which credentials.
+
+    Attributes:
+        target: the server.
+        profile: whose suites are probed one by one (all others are batched).
+        case: the guide use case (1a, 1b, 2, 3a, 3b) or None.
+        credentials: our client certificate/key and PSK, when given.
+        unpinned: a client certificate chaining to the server's CA but not pinned
+            by it (only the user can have one), for the "unpinned" refusal probe.
+        workdir: where generated must-refuse client certificates go.
+        concurrency: most connections open at once.
+        timeout: bound on each probe connection.
+    """
+
+    target: Target
+    profile: Profile
+    case: str | None = None
+    credentials: Credentials = field(default_factory=Credentials)
+    unpinned: CertPair | None = None
+    workdir: Path | None = None
+    concurrency: int = 8
+    timeout: float = 5.0
+
+
+@dataclass
+class SuiteProbe:
+    """One suite offered alone (or found by a batch) at one version."""
+
+    code: int
+    version: str
+    accepted: bool | None
+    wire: Wire
+
+
+@dataclass
+class ServerScan:
+    """Everything the probes saw, before any judgement."""
+
+    target: Target
+    versions: dict[str, Wire] = field(default_factory=dict)
+    suites: list[SuiteProbe] = field(default_factory=list)
+    batches: dict[str, list[Wire]] = field(default_factory=dict)
+    forbidden_accepted: dict[str, list[int]] = field(default_factory=dict)
+    preference: dict[str, tuple[bool | None, tuple[int, ...]]] = field(default_factory=dict)
+    client_auth: dict[str, Wire] = field(default_factory=dict)
+    psk: dict[str, Wire] = field(default_factory=dict)
+    resumption: list[Wire] = field(default_factory=list)
+    auth_version: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def all_wires(self) -> list[Wire]:
+        wires = list(self.versions.values())
+        wires += [p.wire for p in self.suites]
+        for batch in self.batches.values():
+            wires += batch
+        wires += list(self.client_auth.values()) + list(self.psk.values()) + self.resumption
+        return wires
+
+    # -- derived facts -------------------------------------------------------
+    def version_accepted(self, name: str) -> bool | None:
+        """True: the server answered with this version; None: the probe failed."""
+        wire = self.versions.get(name)
+        if wire is None or (wire.error and not wire.s2c):
+            return None
+        h = wire.handshake()
+        # A HelloRetryRequest names the version too: the server is willing.
+        return h.version_selected == dict(VERSIONS)[name]
+
+    @property
+    def reachable(self) -> bool:
+        return any(not (w.error and not w.s2c) for w in self.versions.values())
+
+    def accepted_versions(self) -> list[str]:
+        return [name for name, _ in VERSIONS if self.version_accepted(name)]
+
+    def accepted_suites(self, version: str | None = None) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for p in self.suites:
+            if p.accepted and (version is None or p.version == version):
+                out.setdefault(p.code, []).append(p.version)
+        return out
+
+    def server_key_types(self) -> set[str]:
+        """Key types of the leaf certificates the server sent in any probe."""
+        types: set[str] = set()
+        for wire in self.all_wires():
+            certs = wire.handshake().server_certificates if wire.s2c else None
+            if certs:
+                types.add(certs[0].key_type)
+        return types
+
+    def certificate_wire(self) -> Wire | None:
+        """The probe whose cleartext Certificate message is the reference chain:
+        the TLS 1.2 version probe, else any TLS ≤ 1.2 probe that carried one."""
+        candidates = [self.versions.get("TLSv1.2")] + [p.wire for p in self.suites]
+        for wire in candidates:
+            if wire is not None and wire.s2c and wire.server_flight().certificates_der:
+                return wire
+        return None
+
+
+def _x25519_public() -> bytes:
+    return (
+        X25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+
+
+class _Scanner:
+    def __init__(self, options: ScanOptions, pool: ThreadPoolExecutor) -> None:
+        self.o = options
+        self.pool = pool
+        self.scan = ServerScan(options.target)
+        self.key_share = _x25519_public()
+        self.all_codes = tuple(s.code for s in all_suites())
+        self.profile_codes = tuple(s.code for s in options.profile.suites)
+
+    def hello(self, name: str, version: int, ciphers: tuple[int, ...], **kw: bool) -> Wire:
+        spec = HelloSpec(
+            version,
+            ciphers,
+            server_name=self.o.target.host,
+            x25519_public=self.key_share,
+            **kw,
+        )
+        return hello_probe(self.o.target, name, spec, timeout=self.o.timeout)
+
+    # -- phase 1
+    def probe_versions(self) -> None:
+        jobs: dict[str, Future[Wire]] = {}
+        for name, code in VERSIONS:
+            ordered = offerable(self.profile_codes, code) + tuple(
+                c for c in offerable(self.all_codes, code) if c not in self.profile_codes
+            )
+            jobs[name] = self.pool.submit(
+                self.hello, f"version {name}", code, ordered, deflate=code == TLS12
+            )
+        self.scan.versions = {name: f.result() for name, f in jobs.items()}
+
+    # -- phase 2
+    def single(self, version: str, code: int) -> SuiteProbe:
+        wire = self.hello(f"suite {code:#06x} {version}", dict(VERSIONS)[version], (code,))
+        accepted: bool | None
+        if wire.error and not wire.s2c:
+            accepted = None
+        else:
+            accepted = wire.handshake().cipher_selected == code
+        return SuiteProbe(code, version, accepted, wire)
+
+    def batch(self, version: str) -> list[SuiteProbe]:
+        """Offer every non-profile suite at once; while the server picks one, note it
+        and ask again without it."""
+        vcode = dict(VERSIONS)[version]
+        remaining = [c for c in offerable(self.all_codes, vcode) if c not in self.profile_codes]
+        found: list[SuiteProbe] = []
+        wires: list[Wire] = []
+        for round_no in range(MAX_BATCH_ROUNDS):
+            if not remaining:
+                break
+            wire = self.hello(f"batch {round_no} {version}", vcode, tuple(remaining))
+            wires.append(wire)
+            picked = wire.handshake().cipher_selected if wire.s2c else None
+            if picked is None or picked not in remaining:
+                break
+            found.append(SuiteProbe(picked, version, True, wire))
+            remaining.remove(picked)
+        self.scan.batches[version] = wires
+        self.scan.forbidden_accepted[version] = [p.code for p in found]
+        return found
+
+    def preference(self, version: str, codes: list[int]) -> tuple[bool | None, tuple[int, ...]]:
+        vcode = dict(VERSIONS)[version]
+        if len(codes) < 2:
+            return None, tuple(codes)
+        first = self.hello(f"order {version} forward", vcode, tuple(codes))
+        back = self.hello(f"order {version} reverse", vcode, tuple(reversed(codes)))
+        self.scan.batches.setdefault(f"order {version}", []).extend([first, back])
+        a, b = first.handshake().cipher_selected, back.handshake().cipher_selected
+        if a is None or b is None:
+            return None, ()
+        if a != b:
+            return False, tuple(codes)  # the server follows the client's order
+        order = [a]
+        rest = [c for c in codes if c != a]
+        while len(rest) > 1:
+            wire = self.hello(f"order {version} {len(order)}", vcode, tuple(rest))
+            self.scan.batches[f"order {version}"].append(wire)
+            pick = wire.handshake().cipher_selected
+            if pick is None or pick not in rest:
+                break
+            order.append(pick)
+            rest.remove(pick)
+        order += rest
+        return True, tuple(order)
+
+    def tls_client(self, credentials: Credentials | None, version: int) -> TlsClient:
+        return TlsClient(
+            self.o.target,
+            versions=(version, version),
+            credentials=credentials,
+            timeout=self.o.timeout,
+        )
+
+    def client_auth_job(self, kind: str, creds: Credentials, version: int) -> tuple[str, Wire]:
+        wire, _ = self.tls_client(creds, version).handshake(f"client-auth {kind}")
+        return kind, wire
+
+    def psk_job(self, kind: str, creds: Credentials, version: int) -> tuple[str, Wire]:
+        psk_names = ":".join(
+            s.openssl for s in self.o.profile.suites if s.authentication == "psk" and not s.tls13
+        )
+        client = TlsClient(
+            self.o.target,
+            versions=(version, version),
+            ciphers=f"{psk_names or 'PSK'}:@SECLEVEL=0",
+            credentials=creds,
+            timeout=self.o.timeout,
+        )
+        wire, _ = client.handshake(f"psk {kind}")
+        return kind, wire
+
+    def resumption_job(self, creds: Credentials, version: int) -> list[Wire]:
+        client = self.tls_client(creds, version)
+        first, session = client.handshake("resumption first")
+        if session is None:
+            return [first]
+        second, _ = client.handshake("resumption second", session=session)
+        return [first, second]
+
+    def run(self) -> ServerScan:
+        scan = self.scan
+        self.probe_versions()
+        if not scan.reachable:
+            errors = {w.error for w in scan.versions.values() if w.error}
+            scan.errors.extend(sorted(errors))
+            return scan
+        accepted = scan.accepted_versions()
+        suite_jobs: list[Future[SuiteProbe]] = []
+        batch_jobs: list[Future[list[SuiteProbe]]] = []
+        for version in accepted:
+            vcode = dict(VERSIONS)[version]
+            for code in offerable(self.profile_codes, vcode):
+                suite_jobs.append(self.pool.submit(self.single, version, code))
+            batch_jobs.append(self.pool.submit(self.batch, version))
+        # Handshakes that must finish use the best version the profile allows.
+        allowed = [v for v in accepted if self.o.profile.allows_version(v)] or accepted
+        auth_jobs: list[Future[tuple[str, Wire]]] = []
+        psk_jobs: list[Future[tuple[str, Wire]]] = []
+        resumption: Future[list[Wire]] | None = None
+        if allowed:
+            auth_v = TLS12 if "TLSv1.2" in allowed else dict(VERSIONS)[allowed[-1]]
+            scan.auth_version = auth_v
+            creds = self.o.credentials
+            own = Credentials(cert=creds.cert, key=creds.key)
+            if self._wants_client_auth():
+                auth_jobs.append(
+                    self.pool.submit(self.client_auth_job, "none", Credentials(), auth_v)
+                )
+                if creds.cert is not None:
+                    auth_jobs.append(self.pool.submit(self.client_auth_job, "valid", own, auth_v))
+                for kind, pair in self._bad_certs().items():
+                    c = Credentials(cert=pair.cert, key=pair.key)
+                    auth_jobs.append(self.pool.submit(self.client_auth_job, kind, c, auth_v))
+            if creds.psk_identity is not None and creds.psk_key is not None:
+                psk_jobs.append(self.pool.submit(self.psk_job, "valid", creds, auth_v))
+                wrong = Credentials(
+                    psk_identity=creds.psk_identity, psk_key=os.urandom(len(creds.psk_key))
+                )
+                psk_jobs.append(self.pool.submit(self.psk_job, "wrong-key", wrong, auth_v))
+                unknown = Credentials(
+                    psk_identity="fixs-harness-unknown-identity", psk_key=creds.psk_key
+                )
+                psk_jobs.append(self.pool.submit(self.psk_job, "unknown-identity", unknown, auth_v))
+            if self.o.case != "2":
+                resumption = self.pool.submit(self.resumption_job, own, auth_v)
+        scan.suites = [f.result() for f in suite_jobs]
+        for f in batch_jobs:
+            scan.suites.extend(f.result())
+        order_jobs: dict[str, Future[tuple[bool | None, tuple[int, ...]]]] = {}
+        for version in accepted:
+            codes = list(scan.accepted_suites(version))
+            order_jobs[version] = self.pool.submit(self.preference, version, codes)
+        scan.client_auth = dict(f.result() for f in auth_jobs)
+        scan.psk = dict(f.result() for f in psk_jobs)
+        if resumption is not None:
+            scan.resumption = resumption.result()
+        scan.preference = {v: f.result() for v, f in order_jobs.items()}
+        return scan
+
+    def _wants_client_auth(self) -> bool:
+        case = self.o.profile.use_case(self.o.case) if self.o.case else None
+        if case is not None:
+            return case.client_certificate_required
+        return self.o.credentials.cert is not None
+
+    def _bad_certs(self) -> dict[str, CertPair]:
+        directory = self.o.workdir
+        if directory is None:
+            return {}
+        pairs = make_bad_client_certs(directory / "must-refuse")
+        if self.o.unpinned is not None:
+            pairs["unpinned"] = self.o.unpinned
+        return pairs
+
+
+def scan_server(
+    options: ScanOptions, *, progress: Callable[[str], None] | None = None
+) -> ServerScan:
+    """Run every probe against ``options.target`` (bounded concurrency) and return
+    the raw facts. Never raises for anything the server does."""
+    with ThreadPoolExecutor(
+        max_workers=max(1, options.concurrency), thread_name_prefix="certify"
+    ) as pool:
+        return _Scanner(options, pool).run()

@@ -1,0 +1,297 @@
+"""``fixs-harness certify server|client``: certify a counterparty's TLS endpoint.
+
+Exit codes: 0 compliant, 1 non-compliant (a check failed), 2 inconclusive
+(unreachable, no handshake possible, a requirement that could not be checked, or a
+usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("json", "junit", "html", "markdown")
+CASES = ("1a", "1b", "2", "3a", "3b")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile",
+        default="stunnel-guide-2017",
+        help="policy to hold the peer to: a built-in name or a file (default: stunnel-guide-2017)",
+    )
+    p.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports/certify"),
+        help="where reports go (default: reports/certify)",
+    )
+    p.add_argument(
+        "--format",
+        default=",".join(FORMATS),
+        help=f"comma-separated report formats (default: {','.join(FORMATS)})",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds per probe connection (default: 5)"
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "certify",
+        help="certify a counterparty's TLS server or client against a profile",
+        description=(
+            "Probe a counterparty's FIX-over-TLS endpoint and judge what the wire shows "
+            "against a profile. Exit 0 compliant, 1 non-compliant, 2 inconclusive."
+        ),
+    )
+    roles = p.add_subparsers(dest="role", metavar="ROLE")
+    s = roles.add_parser(
+        "server",
+        help="probe a TLS server (the counterparty's acceptor side)",
+        description=(
+            "Probe HOST:PORT: TLS versions, every cipher suite by IANA code (profile "
+            "suites one by one, all others batched), preference order, certificate "
+            "(validity, key, signature, SAN/IP, chain, pin, revocation), client "
+            "authentication (missing, self-signed, unrelated-CA, expired certificates), "
+            "PSK, compression, DHE sizes, resumption. Each verdict comes from the "
+            "dissected wire bytes."
+        ),
+    )
+    s.add_argument("address", metavar="HOST:PORT", help="the server (a name or an address)")
+    s.add_argument(
+        "--case",
+        choices=CASES,
+        help="guide use case the connection follows (decides which authentication checks are requirements)",
+    )
+    s.add_argument("--cert", type=Path, help="our client certificate chain (PEM), for mutual TLS")
+    s.add_argument("--key", type=Path, help="its private key (PEM; default: in --cert)")
+    s.add_argument("--cafile", type=Path, help="CA certificates the server's chain must reach")
+    s.add_argument("--pin", type=Path, help="pinned server certificate(s) (PEM), e.g. from 'pin'")
+    s.add_argument("--crl", type=Path, help="CRL (PEM or DER) to check the server's leaf against")
+    s.add_argument("--ocsp", metavar="URL", help="OCSP responder to ask about the server's leaf")
+    s.add_argument("--psk-identity", help="PSK identity (default: the secrets file's first line)")
+    s.add_argument("--psk-secrets", type=Path, help="stunnel PSKsecrets file (IDENTITY:KEY lines)")
+    s.add_argument(
+        "--unpinned-cert",
+        type=Path,
+        help="a client certificate from the server's CA that the server does not pin (must be refused)",
+    )
+    s.add_argument("--unpinned-key", type=Path, help="its private key")
+    s.add_argument(
+        "--concurrency", type=int, default=8, help="most probe connections at once (default: 8)"
+    )
+    s.add_argument("--no-pcap", action="store_true", help="do not save the probes' pcap")
+    _common(s)
+    s.set_defaults(func=run_server)
+
+    c = roles.add_parser(
+        "client",
+        help="be the server for a counterparty's TLS client and judge it",
+        description=(
+            "Listen on --listen; the counterparty's initiator connects once per round: "
+            "1) a valid certificate (its ClientHello is recorded: versions, suites in "
+            "order, SNI, groups; and whether it presents a client certificate), then "
+            "certificates it must refuse: 2) for another host/IP, 3) from an unrelated "
+            "CA, 4) expired."
+        ),
+    )
+    c.add_argument(
+        "--listen", required=True, metavar="HOST:PORT", help="loopback address to listen on"
+    )
+    c.add_argument(
+        "--pki",
+        type=Path,
+        help="test PKI directory (from 'fixs-harness pki init') whose root the client trusts; "
+        "default: a new one in the report directory",
+    )
+    c.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait for each connection (default: 60)",
+    )
+    _common(c)
+    c.set_defaults(func=run_client)
+    p.set_defaults(func=lambda args: _usage(p))
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help()
+    return 2
+
+
+def parse_hostport(text: str) -> tuple[str, int]:
+    from harness.errors import HarnessError
+
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise HarnessError(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _formats(text: str) -> list[str]:
+    from harness.errors import HarnessError
+
+    formats = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise HarnessError(
+            f"unknown report format(s): {', '.join(unknown)} (known: {', '.join(FORMATS)})"
+        )
+    return formats
+
+
+def _existing(path: Path | None, flag: str) -> Path | None:
+    from harness.errors import HarnessError
+
+    if path is not None and not path.is_file():
+        raise HarnessError(f"{flag} {path}: no such file")
+    return path
+
+
+def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]:
+    """(identity, key, secrets-to-redact) from --psk-secrets/--psk-identity."""
+    from harness.errors import HarnessError
+    from harness.stunnelconf import ConfigError, parse_psk_secrets
+
+    if args.psk_secrets is None:
+        if args.psk_identity:
+            raise HarnessError("--psk-identity needs --psk-secrets")
+        return None, None, []
+    path = _existing(args.psk_secrets, "--psk-secrets")
+    assert path is not None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        entries = parse_psk_secrets(text, path=str(path))
+    except ConfigError as exc:
+        raise HarnessError(str(exc)) from None
+    secrets = [line.partition(":")[2].strip() for line in text.splitlines() if ":" in line]
+    wanted = args.psk_identity or entries[0].identity
+    match = next((e for e in entries if e.identity == wanted), None)
+    if match is None:
+        raise HarnessError(f"--psk-identity {wanted!r} is not in {path}")
+    return match.identity, match.key, [s for s in secrets if s]
+
+
+def _summary(run: Any, written: dict[str, Path], code: int) -> None:
+    from rich.console import Console
+
+    out = Console()
+    result = run.results[0]
+    colour = {"pass": "green", "fail": "red", "inconclusive": "yellow"}
+    for check in result.checks:
+        if check.verdict.value == "pass":
+            continue
+        v = check.verdict.value
+        section = f" (guide {check.guide_section})" if check.guide_section else ""
+        out.print(
+            f"[{colour[v]}]{v.upper():12}[/] {check.id}: expected {check.expected}; "
+            f"observed {check.observed}{section}" + (f" [{check.reason}]" if check.reason else ""),
+            highlight=False,
+        )
+    counts = {"pass": 0, "fail": 0, "inconclusive": 0}
+    for check in result.checks:
+        counts[check.verdict.value] += 1
+    verdict = {0: "[green]COMPLIANT[/]", 1: "[red]NON-COMPLIANT[/]"}.get(
+        code, "[yellow]INCONCLUSIVE[/]"
+    )
+    out.print(
+        f"{verdict} {result.title}: {counts['pass']} passed, {counts['fail']} failed, "
+        f"{counts['inconclusive']} inconclusive in {result.duration_s:.2f} s",
+        highlight=False,
+    )
+    if result.error:
+        out.print(f"[yellow]error:[/] {result.error}", highlight=False)
+    for fmt, path in written.items():
+        out.print(f"{fmt:9} report: {path}", highlight=False)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from harness.certify.badcerts import CertPair
+    from harness.certify.policy import TrustOptions
+    from harness.certify.probe import Credentials
+    from harness.certify.server import ServerRequest, certify_server
+    from harness.errors import HarnessError
+    from harness.profiles import load_profile
+    from harness.report import write_reports
+
+    host, port = parse_hostport(args.address)
+    formats = _formats(args.format)
+    profile = load_profile(args.profile)
+    if args.concurrency < 1:
+        raise HarnessError("--concurrency must be at least 1")
+    if args.key is not None and args.cert is None:
+        raise HarnessError("--key needs --cert")
+    identity, psk_key, secrets = _psk(args)
+    credentials = Credentials(
+        cert=_existing(args.cert, "--cert"),
+        key=_existing(args.key, "--key"),
+        psk_identity=identity,
+        psk_key=psk_key,
+    )
+    unpinned = None
+    if args.unpinned_cert is not None:
+        cert = _existing(args.unpinned_cert, "--unpinned-cert")
+        key = _existing(args.unpinned_key, "--unpinned-key") or cert
+        assert cert is not None and key is not None
+        unpinned = CertPair("unpinned", cert, key)
+    trust = TrustOptions(
+        cafile=_existing(args.cafile, "--cafile"),
+        pin=_existing(args.pin, "--pin"),
+        crl=_existing(args.crl, "--crl"),
+        ocsp_url=args.ocsp,
+    )
+    request = ServerRequest(
+        host=host,
+        port=port,
+        profile=profile,
+        case=args.case,
+        credentials=credentials,
+        trust=trust,
+        unpinned=unpinned,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        pcap=not args.no_pcap,
+    )
+    try:
+        outcome = certify_server(request, args.report_dir)
+    except OSError as exc:
+        raise HarnessError(f"certify server: {exc}") from None
+    written = write_reports(outcome.run, args.report_dir, formats, secrets=secrets)
+    _summary(outcome.run, written, outcome.exit_code)
+    return outcome.exit_code
+
+
+def run_client(args: argparse.Namespace) -> int:
+    from harness.certify.client import ClientRequest, certify_client
+    from harness.errors import HarnessError
+    from harness.profiles import load_profile
+    from harness.report import write_reports
+
+    host, port = parse_hostport(args.listen)
+    formats = _formats(args.format)
+    profile = load_profile(args.profile)
+    if args.pki is not None and not (args.pki / "manifest.json").is_file():
+        raise HarnessError(f"--pki {args.pki}: not a test PKI directory (no manifest.json)")
+    from rich.console import Console
+
+    console = Console(stderr=True)
+
+    def ready(address: tuple[str, int], root: Path) -> None:
+        console.print(
+            f"listening on {address[0]}:{address[1]}; the client must trust {root}",
+            highlight=False,
+        )
+
+    request = ClientRequest(
+        listen=(host, port),
+        profile=profile,
+        pki_dir=args.pki,
+        wait=args.wait,
+    )
+    outcome = certify_client(request, args.report_dir, ready=ready)
+    written = write_reports(outcome.run, args.report_dir, formats)
+    _summary(outcome.run, written, outcome.exit_code)
+    return outcome.exit_code

@@ -1,0 +1,53 @@
+"""``fixs-harness lint stunnel.conf``: findings with line numbers against the guide and a profile.
+
+Exit codes: 0 no findings, 1 findings, 2 unreadable file or bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "lint",
+        help="check stunnel.conf files against the guide and a profile",
+        description=(
+            "Report what in a stunnel.conf goes against the Stunnel Implementation Guide "
+            "for FIX Applications (2017) and the profile: TLS version not capped, cipher "
+            "names OpenSSL does not know, suites outside the profile, the guide's PSK "
+            "table mismatch, a client without verification, verification without "
+            "revocation, short or world-readable PSK keys, TCP_NODELAY turned off, no "
+            "privilege drop, lines wrapped as in the guide's PDF. Each finding has a "
+            "line, a severity and the guide section. Exit 0 clean, 1 findings, 2 error."
+        ),
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="stunnel.conf")
+    p.add_argument(
+        "--profile",
+        default="stunnel-guide-2017",
+        help="profile name or file (default: stunnel-guide-2017)",
+    )
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from harness.certify.lint import lint_file
+    from harness.profiles import load_profile
+
+    profile = load_profile(args.profile)
+    findings = []
+    for path in args.files:
+        findings.extend(lint_file(str(path), profile))
+    if args.json:
+        print(json.dumps([f.to_dict() for f in findings], indent=2))
+    else:
+        for f in findings:
+            print(f.render())
+        files = len(args.files)
+        print(f"{len(findings)} finding(s) in {files} file(s) (profile {profile.name})")
+    return 1 if findings else 0
