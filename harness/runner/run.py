@@ -270,9 +270,16 @@ class Runner:
             if self.observer is not None:
                 self.observer(items[index], result)
 
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="scenario") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="scenario")
+        try:
             for future in [pool.submit(one, i) for i in range(len(items))]:
                 future.result()
+        except BaseException:
+            # Ctrl-C or a bug: run nothing more; the scenarios under way stop their
+            # tunnels, containers and threads on their own way out (bounded waits)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return RunResult(
             started=started,
             finished=datetime.now(UTC),

@@ -1,0 +1,95 @@
+"""Ctrl-C in the middle of a run leaves nothing running: no stunnel process, no
+container with the harness label, and the command exits 130."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.backends.stunnel_local import LocalStunnelBackend
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _stunnel_children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid,ppid,comm"], capture_output=True, text=True, check=True)
+    found = []
+    for line in out.stdout.splitlines()[1:]:
+        cpid, ppid, comm = line.split(None, 2)
+        if comm.strip().startswith("stunnel") and int(ppid) == pid:
+            found.append(int(cpid))
+    return found
+
+
+def _docker_ok() -> bool:
+    from harness.runner.pairs import make_backend
+
+    return make_backend("stunnel-docker/bookworm").check().ok
+
+
+@pytest.mark.parametrize(
+    "pair", ["stunnel-local:stunnel-local", "stunnel-docker/bookworm:stunnel-local"]
+)
+def test_sigint_mid_run_leaves_nothing(pair: str, tmp_path: Path) -> None:
+    if not LocalStunnelBackend().check().ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail("stunnel must be installed in CI")
+        pytest.skip("no stunnel")
+    if "docker" in pair and not _docker_ok():
+        if os.environ.get("CI") == "true":
+            pytest.fail("the stunnel-docker backend must run in CI")
+        pytest.skip("no Docker engine or image")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            str(REPO / "scenarios"),
+            "-p",
+            pair,
+            "--report-dir",
+            str(tmp_path / "r"),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # wait until the run has tunnels up (artifacts appear), then interrupt
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            logs = list((tmp_path / "r").glob("artifacts/*/*/server.log"))
+            if len(logs) >= 3:
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        else:
+            pytest.fail("the run never got going")
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert _stunnel_children(proc.pid) == []
+    leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == "", "a stunnel of this run is still running"
+    if "docker" in pair:
+        out = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", "label=fixs-harness=1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip() == "", "containers left behind"
