@@ -80,6 +80,7 @@ MSG_SIZE = 200
 #: A FIX-looking 200-byte message (content does not matter to a tunnel).
 MESSAGE = (b"8=FIX.4.4\x019=178\x0135=D\x0149=BENCH\x0156=PEER\x0134=1\x01" + b"X" * 200)[:MSG_SIZE]
 MODE_ECHO, MODE_SINK = b"E", b"S"
+BULK = 80  # messages per send in the bulk stream: 16,000 bytes, about one TLS record
 WAIT = 10.0  # seconds: the longest any single wait may take
 
 
@@ -310,9 +311,17 @@ def _cpu_seconds(pids: list[int]) -> float | None:
 
 
 def measure_stream(
-    address: tuple[str, int], messages: int, seconds: float, tunnel_pids: list[int]
+    address: tuple[str, int],
+    messages: int,
+    seconds: float,
+    tunnel_pids: list[int],
+    *,
+    per_send: int = 1,
 ) -> Stream:
+    """``per_send`` messages go out with each ``send`` (1: as a FIX engine writes;
+    more: a bulk writer, which makes the tunnels rather than the sender the limit)."""
     sock = _connect(address, MODE_SINK)
+    payload = MESSAGE * per_send
     sent = 0
     try:
         with watchdog(sock, seconds + 2 * WAIT):
@@ -321,9 +330,10 @@ def measure_stream(
             t0 = time.perf_counter()
             deadline = t0 + seconds
             while sent < messages:
-                for _ in range(min(1024, messages - sent)):
-                    send(MESSAGE)
-                sent += min(1024, messages - sent)
+                sends = max(1, min(1024, (messages - sent) // per_send))
+                for _ in range(sends):
+                    send(payload)
+                sent += sends * per_send
                 if time.perf_counter() > deadline:
                     break
             sock.shutdown(socket.SHUT_WR)
@@ -458,6 +468,7 @@ class RowResult:
     row: str
     rtt: RTT
     stream: Stream
+    bulk: Stream
     tls: str | None  # e.g. "TLSv1.2 DHE-RSA-AES128-SHA256"
 
 
@@ -514,8 +525,9 @@ def run_row(
         pids = pids if len(pids) == len(tunnels) else []  # in-process: not separable
         rtt = measure_rtt(address, messages, seconds, pids)
         stream = measure_stream(address, stream_messages, seconds, pids)
+        bulk = measure_stream(address, stream_messages, seconds, pids, per_send=BULK)
         tls = _negotiated(tunnels)
-    return RowResult(row.name, rtt, stream, tls)
+    return RowResult(row.name, rtt, stream, bulk, tls)
 
 
 # ----------------------------------------------------------------- report
@@ -542,26 +554,31 @@ def versions() -> dict[str, str]:
     }
 
 
+def _opt(value: float | None, fmt: str) -> str:
+    return "" if value is None else format(value, fmt)
+
+
 def render(results: list[RowResult]) -> str:
     base = {r.row: r for r in results}.get("stunnel → stunnel")
     lines = [
         "| path | RTT p50 µs | RTT p99 µs | RTT mean µs | tunnel CPU µs/RT "
-        "| stream msg/s | stream MB/s | tunnel CPU µs/msg | p50 vs stunnel "
-        "| stream vs stunnel |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| stream msg/s | stream MB/s | tunnel CPU µs/msg | bulk MB/s | bulk tunnel CPU µs/msg "
+        "| p50 vs stunnel | stream vs stunnel | bulk vs stunnel |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        cpu = r.stream.tunnel_cpu_us_per_msg
-        rcpu = r.rtt.tunnel_cpu_us
-        rel_rtt = rel_stream = ""
+        cpu = _opt(r.stream.tunnel_cpu_us_per_msg, ".1f")
+        rcpu = _opt(r.rtt.tunnel_cpu_us, ".1f")
+        bcpu = _opt(r.bulk.tunnel_cpu_us_per_msg, ".2f")
+        rel_rtt = rel_stream = rel_bulk = ""
         if base is not None and r.row != "raw TCP":
             rel_rtt = f"{r.rtt.p50_us / base.rtt.p50_us:.2f}×"
             rel_stream = f"{r.stream.msgs_per_s / base.stream.msgs_per_s:.0%}"
+            rel_bulk = f"{r.bulk.msgs_per_s / base.bulk.msgs_per_s:.0%}"
         lines.append(
             f"| {r.row} | {r.rtt.p50_us:.1f} | {r.rtt.p99_us:.1f} | {r.rtt.mean_us:.1f} "
-            f"| {'' if rcpu is None else f'{rcpu:.1f}'} "
-            f"| {r.stream.msgs_per_s:,.0f} | {r.stream.mb_per_s:.1f} "
-            f"| {'' if cpu is None else f'{cpu:.1f}'} | {rel_rtt} | {rel_stream} |"
+            f"| {rcpu} | {r.stream.msgs_per_s:,.0f} | {r.stream.mb_per_s:.1f} | {cpu} "
+            f"| {r.bulk.mb_per_s:.0f} | {bcpu} | {rel_rtt} | {rel_stream} | {rel_bulk} |"
         )
     ciphers = sorted({r.tls for r in results if r.tls})
     lines.append("")
@@ -627,7 +644,8 @@ def main(argv: list[str] | None = None) -> int:
                     per_row[row.name].append(result)
                     print(
                         f"round {n + 1}/{rounds} {row.name}: RTT p50 {result.rtt.p50_us:.1f} µs, "
-                        f"stream {result.stream.msgs_per_s:,.0f} msg/s",
+                        f"stream {result.stream.msgs_per_s:,.0f} msg/s, "
+                        f"bulk {result.bulk.mb_per_s:.0f} MB/s",
                         file=sys.stderr,
                         flush=True,
                     )
