@@ -46,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="all four pairs of python and stunnel-local",
     )
     group.addoption(
+        "--fixs-matrix",
+        action="store_true",
+        help="every pair of {python, stunnel-docker/bullseye, /bookworm, /trixie}",
+    )
+    group.addoption(
         "--fixs-report-dir", default=None, help="write reports (JSON, JUnit, HTML, Markdown) here"
     )
     group.addoption("--fixs-capture", default="auto", choices=("auto", "tap", "sniff"))
