@@ -87,6 +87,10 @@ def run(path: str, options: TunnelOptions) -> int:
     resolved = load(path)
     log = make_log(resolved, options)
     log.log(NOTICE, "ui", f"fixs-harness python tunnel reading configuration from file {path}")
+    if resolved.globals.foreground == "no":
+        log.log(NOTICE, "ui", "foreground = no: the Python tunnel always runs in the foreground")
+    if resolved.globals.syslog and resolved.globals.output is None:
+        log.log(NOTICE, "ui", "syslog is not used: logging to stderr")
     try:
         tunnel = Tunnel(
             resolved, log, keylog_path=options.keylog_path, hex_psk_keys=options.hex_psk_keys
