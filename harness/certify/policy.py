@@ -593,6 +593,14 @@ class _Judge:
                 self.add(cid, title, "2.4.1.5", INCONCLUSIVE, "refused", "probe failed",
                          _probe_error(wire))  # fmt: skip
                 continue
+            if wire.handshake().certificate_request is False:
+                # Never asked for a certificate: ours was not even sent, so this probe
+                # says nothing about verification (auth.client-certificate.required
+                # carries the failure).
+                self.add(cid, title, "2.4.1.5", INCONCLUSIVE, "handshake refused",
+                         "no CertificateRequest: our certificate was not sent",
+                         "the server does not ask for client certificates")  # fmt: skip
+                continue
             refused, how = _refusal(wire.handshake())
             verdict = PASS if refused else FAIL if refused is False else INCONCLUSIVE
             self.add(cid, title, "2.4.1.5", verdict, "handshake refused", how)
