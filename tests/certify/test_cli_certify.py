@@ -1,0 +1,81 @@
+"""The certify CLI: exit codes, the same report files as 'run', no secret in them."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from harness.backends.python import PythonBackend
+from harness.cli import main
+from harness.pki import TestPKI
+from tests.tunnel.kit import EchoServer, guide_config
+
+from .peers import s_server, server_args
+
+
+def test_compliant_and_noncompliant_exit_codes_and_reports(pki: TestPKI, workdir: Path) -> None:
+    reports = workdir / "r"
+    with s_server(server_args(pki), workdir / "s.log") as port:
+        ok = main(["certify", "server", f"127.0.0.1:{port}", "--case", "3b",
+                   "--cafile", str(pki.root_ca_path), "--report-dir", str(reports)])  # fmt: skip
+        bad = main(["certify", "server", f"127.0.0.1:{port}", "--case", "1a",
+                    "--report-dir", str(workdir / "r2"), "--format", "json"])  # fmt: skip
+    assert ok == 0
+    assert {p.name for p in reports.iterdir()} >= {
+        "report.json",
+        "junit.xml",
+        "report.html",
+        "summary.md",
+        "certify-server.pcap",
+    }
+    data = json.loads((reports / "report.json").read_text())
+    ids = {c["id"] for c in data["results"][0]["checks"]}
+    assert {"tls.version.tls1_1.refused", "tls.cipher.required.0xC030", "cert.san-matches"} <= ids
+    # 1a without --cert: our certificate's acceptance cannot be checked (inconclusive),
+    # but a definite failure outranks that: non-compliant.
+    assert bad == 1
+    data2 = json.loads((workdir / "r2" / "report.json").read_text())
+    failed = {c["id"] for c in data2["results"][0]["checks"] if c["verdict"] == "fail"}
+    assert failed == {"auth.client-certificate.required"}
+
+
+def test_failure_outranks_inconclusive(pki: TestPKI, workdir: Path) -> None:
+    with s_server(server_args(pki), workdir / "s.log") as port:
+        code = main(["certify", "server", f"127.0.0.1:{port}", "--case", "1a",
+                     "--cert", str(pki.client_rsa.pem_path), "--report-dir", str(workdir)])  # fmt: skip
+    assert code == 1
+
+
+def test_closed_port_and_usage_errors(workdir: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        assert main(["certify", "server", f"127.0.0.1:{port}", "--report-dir", str(workdir)]) == 2
+    assert main(["certify", "server", "no-port-here", "--report-dir", str(workdir)]) == 2
+    assert main(["certify", "server", "127.0.0.1:1", "--profile", "nope"]) == 2
+    assert main(["certify", "server", "127.0.0.1:1", "--cert", str(workdir / "missing.pem")]) == 2
+    with pytest.raises(SystemExit):
+        main(["certify", "server", "127.0.0.1:1", "--case", "9z"])
+
+
+def test_psk_secret_never_in_reports(pki: TestPKI, workdir: Path) -> None:
+    echo = EchoServer()
+    try:
+        conf = guide_config("2-server", pki, connect=echo.address)
+        with PythonBackend().start(conf, workdir, label="server") as server:
+            port = server.address()[1]
+            code = main(["certify", "server", f"127.0.0.1:{port}", "--case", "2",
+                         "--psk-secrets", str(pki.psk_path), "--report-dir", str(workdir / "r")])  # fmt: skip
+    finally:
+        echo.close()
+    assert code == 0
+    keys = [line.partition(":")[2] for line in pki.psk_path.read_text().splitlines() if line]
+    for path in (workdir / "r").iterdir():
+        if path.suffix == ".pcap":
+            continue
+        text = path.read_text(errors="replace")
+        assert not any(k in text for k in keys), path
+    assert "clientQA1" in (workdir / "r" / "report.json").read_text()  # identities are public

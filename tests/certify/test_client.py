@@ -1,0 +1,188 @@
+"""certify client: the ClientHello of ``openssl s_client`` and of a stunnel client as
+reported, and clients that do and do not check the server's IP address."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import pytest
+
+from harness.certify import ClientOutcome, ClientRequest, certify_client
+from harness.checks.model import Verdict
+from harness.pki import TestPKI
+from harness.profiles import Profile
+from harness.stunnelconf import parse_config
+from harness.stunnelconf.rewrite import Rewrite, rewrite
+from tests.tunnel.kit import GUIDE, require_stunnel
+
+from .peers import GUIDE_CIPHERS
+
+ROUNDS = 4
+
+
+@contextmanager
+def harness_server(
+    profile: Profile, pki: TestPKI, workdir: Path
+) -> Iterator[tuple[int, dict[str, ClientOutcome]]]:
+    ready = threading.Event()
+    port: dict[str, int] = {}
+    out: dict[str, ClientOutcome] = {}
+    errors: list[BaseException] = []
+
+    def on_ready(address: tuple[str, int], root: Path) -> None:
+        port["p"] = address[1]
+        ready.set()
+
+    def body() -> None:
+        try:
+            request = ClientRequest(("127.0.0.1", 0), profile, pki_dir=pki.directory, wait=15)
+            out["o"] = certify_client(request, workdir / "out", ready=on_ready)
+        except BaseException as exc:
+            errors.append(exc)
+            ready.set()
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(15) and not errors, errors
+        yield port["p"], out
+    finally:
+        # make sure the listener's remaining rounds end: connect and close
+        if thread.is_alive():
+            for _ in range(ROUNDS):
+                with (
+                    suppress(OSError),
+                    socket.create_connection(("127.0.0.1", port.get("p", 1)), timeout=1),
+                ):
+                    pass
+        thread.join(30)
+    assert not errors, errors
+
+
+def s_client(port: int, *args: str | Path) -> None:
+    subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *map(str, args)],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=15, check=False,
+    )  # fmt: skip
+
+
+def checks_of(outcome: ClientOutcome) -> dict[str, Verdict]:
+    return {c.id: c.verdict for c in outcome.run.results[0].checks}
+
+
+def notes_of(outcome: ClientOutcome) -> dict[str, str]:
+    return {n.id: n.text for n in outcome.run.results[0].notes}
+
+
+def drive(port: int, connect: Callable[[], None]) -> None:
+    for _ in range(ROUNDS):
+        connect()
+
+
+def test_s_client_hello_reported_and_ip_checked(
+    pki: TestPKI, guide: Profile, workdir: Path
+) -> None:
+    args = ("-CAfile", pki.root_ca_path, "-verify_return_error", "-verify_ip", "127.0.0.1",
+            "-tls1_2", "-cipher", GUIDE_CIPHERS, "-servername", "fix-server.test",
+            "-cert", pki.client_rsa.cert_path, "-key", pki.client_rsa.key_path)  # fmt: skip
+    with harness_server(guide, pki, workdir) as (port, out):
+        drive(port, lambda: s_client(port, *args))
+    outcome = out["o"]
+    checks = checks_of(outcome)
+    assert outcome.exit_code == 0, checks
+    notes = notes_of(outcome)
+    assert notes["client.hello.versions"] == "TLSv1.2"
+    assert notes["client.hello.sni"] == "fix-server.test"
+    # the suites in the client's order are exactly the configured list's codes
+    from harness.tls.registry import suite_by_openssl_name
+
+    wanted = [suite_by_openssl_name(n) for n in GUIDE_CIPHERS.split(":")]
+    offered = [s.split()[0] for s in notes["client.hello.suites"].split(", ")]
+    # in the configured order, then the renegotiation SCSV OpenSSL appends
+    assert offered == [s.code_str for s in wanted if s] + ["0x00FF"]
+    assert (
+        "presented" in notes["client.certificate"] and "client-rsa" in notes["client.certificate"]
+    )
+    assert checks["auth.server-certificate.wrong-host.refused"] is Verdict.PASS
+
+
+def test_s_client_accepting_wrong_ip_is_detected(
+    pki: TestPKI, guide: Profile, workdir: Path
+) -> None:
+    """Negative control: the same client without -verify_ip takes a certificate for
+    127.0.0.2 when it connected to 127.0.0.1."""
+    args = (
+        "-CAfile",
+        pki.root_ca_path,
+        "-verify_return_error",
+        "-tls1_2",
+        "-cipher",
+        GUIDE_CIPHERS,
+    )
+    with harness_server(guide, pki, workdir) as (port, out):
+        drive(port, lambda: s_client(port, *args))
+    outcome = out["o"]
+    checks = checks_of(outcome)
+    assert outcome.exit_code == 1
+    assert {k for k, v in checks.items() if v is Verdict.FAIL} == {
+        "auth.server-certificate.wrong-host.refused"
+    }
+    assert checks["auth.server-certificate.unrelated-ca.refused"] is Verdict.PASS
+    assert checks["auth.server-certificate.expired.refused"] is Verdict.PASS
+    assert notes_of(outcome)["client.certificate"] == "none presented"
+
+
+def stunnel_client_config(name: str, pki: TestPKI, port: int, *, cap: bool) -> str:
+    path = GUIDE / f"{name}.conf"
+    config = parse_config(path.read_text(), path=str(path))
+    paths = {
+        "/etc/stunnel/stunnel2.pem": str(pki.client_rsa.pem_path),
+        "/etc/ssl/certs/stunnel.pem": str(pki.chain_path),
+        "/etc/ssl/certs/ca-chain.cert.pem": str(pki.chain_path),
+    }
+    spec = Rewrite(connect={"fix-client": ("127.0.0.1", port)}, paths=paths,
+                   ips={"192.168.153.32": "127.0.0.1"})  # fmt: skip
+    config = rewrite(config, spec).config
+    if cap:
+        config = config.set_option("fix-client", "sslVersion", "TLSv1.2")
+    return config.render()
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong_host_refused"), [("3b-client", True), ("1b-client", False)]
+)
+def test_stunnel_client(
+    pki: TestPKI, guide: Profile, workdir: Path, name: str, wrong_host_refused: bool
+) -> None:
+    """3b's client checks the IP (checkIP) and refuses 127.0.0.2's certificate; 1b's
+    verifies only the chain and takes it. The guide's client sections do not cap the
+    version: the report shows TLS 1.3 offered (with its suites), a profile failure."""
+    backend = require_stunnel()
+    with harness_server(guide, pki, workdir) as (port, out):
+        conf = parse_config(stunnel_client_config(name, pki, port, cap=False), path=name)
+        with backend.start(conf, workdir, label="client") as client:
+
+            def connect() -> None:
+                with socket.create_connection(client.address(), timeout=10) as s:
+                    s.settimeout(10)
+                    with suppress(OSError):
+                        s.sendall(b"8=FIX.4.4\x01")
+                        while s.recv(4096):
+                            pass
+
+            drive(port, connect)
+    outcome = out["o"]
+    checks = checks_of(outcome)
+    notes = notes_of(outcome)
+    assert "TLSv1.3" in notes["client.hello.versions"]
+    assert checks["tls.version.offered"] is Verdict.FAIL
+    assert checks["auth.server-certificate.valid.accepted"] is Verdict.PASS
+    expected = Verdict.PASS if wrong_host_refused else Verdict.FAIL
+    assert checks["auth.server-certificate.wrong-host.refused"] is expected
+    assert checks["auth.server-certificate.unrelated-ca.refused"] is Verdict.PASS
+    assert checks["auth.server-certificate.expired.refused"] is Verdict.PASS
