@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from tests.runner.scenario_kit import GUIDE, case_1a_c030, with_unknown_stunnel_option
 
@@ -65,9 +64,14 @@ def test_a_failing_check_exits_1_prints_it_and_writes_every_report(tmp_path: Pat
     )
     proc = fixs_run(tmp_path, str(directory), "--report-dir", "out", "--capture", "tap")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "tls.cipher.expected: expected 0xC02F; observed 0xC030" in proc.stdout
+    # scenario, backend pair, check id, (guide section), expected and observed
     fail_lines = [line for line in proc.stdout.splitlines() if line.startswith("FAIL ")]
-    assert len(fail_lines) == 1 and fail_lines[0].startswith("FAIL c030-wrong ")
+    assert len(fail_lines) == 1, proc.stdout
+    assert re.fullmatch(
+        r"FAIL c030-wrong \[python:python\] tls\.cipher\.expected( \(guide [\d.]+\))?: "
+        r"expected 0xC02F; observed 0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        fail_lines[0],
+    ), fail_lines[0]
     assert "FAIL c030-right" not in proc.stdout
     assert "1 passed, 1 failed, 0 inconclusive" in proc.stdout
     out = tmp_path / "out"
@@ -77,23 +81,6 @@ def test_a_failing_check_exits_1_prints_it_and_writes_every_report(tmp_path: Pat
     assert _verdicts(out) == {"c030-right": "pass", "c030-wrong": "fail"}
     junit = (out / "junit.xml").read_text()
     assert junit.count("<failure") == 1 and "0xC02F" in junit
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PRODUCTION BUG (harness/cli/run_cmd.py): the FAIL/error lines print "
-        "f'[{r.backend_pair}]' through rich markup, which swallows '[python:python]' "
-        "as a style tag; wrap interpolated text in rich.markup.escape()"
-    ),
-)
-def test_the_failing_line_names_the_backend_pair(tmp_path: Path) -> None:
-    directory = _scenarios(
-        tmp_path, {"wrong.yaml": case_1a_c030("0xC02F", scenario_id="c030-wrong")}
-    )
-    proc = fixs_run(tmp_path, str(directory), "--report-dir", "out", "--capture", "tap")
-    assert proc.returncode == 1
-    assert "FAIL c030-wrong [python:python] tls.cipher.expected" in proc.stdout
 
 
 def test_a_malformed_scenario_exits_2_and_the_others_still_run(tmp_path: Path) -> None:
@@ -107,8 +94,10 @@ def test_a_malformed_scenario_exits_2_and_the_others_still_run(tmp_path: Path) -
     )
     proc = fixs_run(tmp_path, str(directory), "--report-dir", "out", "--capture", "tap")
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert f"{directory / 'a-broken.yaml'}:{line}:" in proc.stdout
-    assert "verifyChian" in proc.stdout
+    # rich wraps long lines at spaces when not on a terminal: compare word by word
+    text = " ".join(proc.stdout.split())
+    assert f"error broken-option [python:python]: {directory / 'a-broken.yaml'}:{line}:" in text
+    assert "verifyChian" in text
     assert "Traceback" not in proc.stdout + proc.stderr
     assert _verdicts(tmp_path / "out") == {"broken-option": "error", "guide-2": "pass"}
 
