@@ -195,10 +195,10 @@ def run(args: argparse.Namespace) -> int:
                 continue
             label = "[red]FAIL[/]" if c.verdict.value == "fail" else "[yellow]INCONCLUSIVE[/]"
             section = f" (guide {c.guide_section})" if c.guide_section else ""
-            detail = f"expected {c.expected}; observed {c.observed}"
+            detail = f"{c.id}{section}: expected {c.expected}; observed {c.observed}"
             if c.reason:
-                detail += f" ({c.reason})"
-            out.print(f"{label} {where} {escape(c.id)}{section}: {escape(detail)}")
+                detail += f" [{c.reason}]"
+            out.print(f"{label} {where} {escape(detail)}")
     counts = {k.value: v for k, v in result.counts().items()}
     out.print(
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"

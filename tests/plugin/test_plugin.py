@@ -68,15 +68,6 @@ def test_wrong_cipher_expectation_names_file_line_check_expected_observed(
     assert wrong_result["negotiated"]["cipher"]["code"] == "0xC030"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PRODUCTION GAP (harness/pytest_plugin.py, harness/checks): a failed check "
-        "points at the scenario's first line (id:), not at the expectation it "
-        "contradicts (expect.tls, which the loader already records in "
-        "TlsExpectation.location)"
-    ),
-)
 def test_wrong_cipher_expectation_points_at_the_expectation_line(
     pytester: pytest.Pytester,
 ) -> None:

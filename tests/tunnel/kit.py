@@ -141,23 +141,21 @@ class EchoServer:
 
 
 def roundtrip(address: tuple[str, int], payload: bytes, *, timeout: float = 10.0) -> bytes:
-    """Send ``payload``, half-close, read until EOF. Returns what came back ('' on a
-    refused tunnel: the client tunnel closes the connection)."""
-    with socket.create_connection(address, timeout=timeout) as s:
-        try:
+    """Send ``payload``, half-close, read until EOF. Returns what came back (b'' when
+    the client tunnel refuses: it closes or resets the connection, possibly before
+    we finished sending)."""
+    chunks: list[bytes] = []
+    try:
+        with socket.create_connection(address, timeout=timeout) as s:
             s.sendall(payload)
             s.shutdown(socket.SHUT_WR)
-        except OSError:
-            return b""
-        chunks = []
-        while True:
-            try:
+            while True:
                 data = s.recv(65536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not data:
-                break
-            chunks.append(data)
+                if not data:
+                    break
+                chunks.append(data)
+    except (ConnectionResetError, BrokenPipeError, TimeoutError):
+        pass
     return b"".join(chunks)
 
 
