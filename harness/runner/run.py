@@ -301,11 +301,13 @@ def host_facts() -> HostFacts:
                 if "stunnel" in line and "platform" in line
             ]
             stunnel = first[0].split(" on ")[0].strip("[. ]") if first else None
+            if stunnel:
+                stunnel = stunnel.removeprefix("stunnel ").strip()
         except (OSError, subprocess.TimeoutExpired):
             stunnel = None
     return HostFacts(
         python=platform.python_version(),
-        openssl=ssl.OPENSSL_VERSION,
+        openssl=ssl.OPENSSL_VERSION.removeprefix("OpenSSL ").strip(),
         stunnel=stunnel,
         platform=platform.platform(),
     )
