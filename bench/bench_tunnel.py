@@ -54,7 +54,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -534,9 +534,17 @@ def run_row(
 
 
 def _median_result(results: list[RowResult]) -> RowResult:
-    """The round whose RTT p50 is the median (a real run, not a mix of rounds)."""
-    ordered = sorted(results, key=lambda r: r.rtt.p50_us)
-    return ordered[len(ordered) // 2]
+    """Per measurement, the round with the median figure (RTT by p50, streams by
+    rate): each figure shown is a real measurement, and one noisy round (other jobs on
+    the machine) moves none of them."""
+
+    def median_by(key: Callable[[RowResult], float]) -> RowResult:
+        return sorted(results, key=key)[len(results) // 2]
+
+    rtt = median_by(lambda r: r.rtt.p50_us)
+    stream = median_by(lambda r: r.stream.msgs_per_s)
+    bulk = median_by(lambda r: r.bulk.msgs_per_s)
+    return RowResult(rtt.row, rtt.rtt, stream.stream, bulk.bulk, rtt.tls)
 
 
 def versions() -> dict[str, str]:
