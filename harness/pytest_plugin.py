@@ -227,9 +227,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from datetime import UTC, datetime
 
     from harness import __version__
+    from harness.checks.facts import host_facts
     from harness.checks.model import RunResult
     from harness.report import write_reports
-    from harness.runner.run import host_facts
 
     runner = state["runner"]
     now = datetime.now(UTC)

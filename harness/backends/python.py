@@ -9,7 +9,6 @@ part in can be decrypted by the dissector.
 from __future__ import annotations
 
 import os
-import ssl
 from pathlib import Path
 
 from harness import __version__
@@ -65,7 +64,12 @@ class PythonBackend(TunnelBackend):
         return self._hex
 
     def check(self) -> Availability:
-        return Availability(True, version=f"fixs-harness {__version__} ({ssl.OPENSSL_VERSION})")
+        # pyOpenSSL runs on the OpenSSL that cryptography bundles, not the system's
+        from cryptography.hazmat.backends.openssl.backend import backend
+
+        return Availability(
+            True, version=f"fixs-harness {__version__} ({backend.openssl_version_text()})"
+        )
 
     def start(
         self,

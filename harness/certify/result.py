@@ -10,18 +10,13 @@ possible).
 
 from __future__ import annotations
 
-import platform
-import ssl
 from collections.abc import Sequence
 from datetime import datetime
 
 from harness import __version__
+from harness.checks.facts import certificates_of, host_facts, negotiated_of
 from harness.checks.model import (
-    CertificateInfo,
     CheckResult,
-    CipherInfo,
-    HostFacts,
-    Negotiated,
     Note,
     RunResult,
     ScenarioResult,
@@ -29,62 +24,6 @@ from harness.checks.model import (
 )
 from harness.dissect import Handshake
 from harness.errors import SourceLocation
-
-
-def host_facts() -> HostFacts:
-    return HostFacts(
-        python=platform.python_version(), openssl=ssl.OPENSSL_VERSION, platform=platform.platform()
-    )
-
-
-def negotiated_of(h: Handshake | None) -> Negotiated | None:
-    if h is None or h.version_selected is None:
-        return None
-    cipher = None
-    if h.cipher_selected is not None:
-        s = h.cipher_suite
-        cipher = CipherInfo(
-            h.cipher_selected, s.iana_name if s else None, s.openssl_name if s else None
-        )
-    kx = None
-    if h.dh_prime_bits:
-        kx = f"DHE {h.dh_prime_bits} bits"
-    elif h.kx_group is not None:
-        from harness.tls.registry import group_name
-
-        kx = group_name(h.kx_group)
-    return Negotiated(
-        version=h.version_name,
-        cipher=cipher,
-        key_exchange=kx,
-        psk_identity=h.psk_identity,
-        resumed=h.resumed,
-        client_certificate_requested=h.certificate_request,
-    )
-
-
-def certificates_of(h: Handshake | None) -> tuple[CertificateInfo, ...]:
-    out: list[CertificateInfo] = []
-    if h is None:
-        return ()
-    for side, certs in (("server", h.server_certificates), ("client", h.client_certificates)):
-        for depth, c in enumerate(certs or ()):
-            out.append(
-                CertificateInfo(
-                    side=side,  # type: ignore[arg-type]
-                    subject=c.subject,
-                    issuer=c.issuer,
-                    serial=c.serial,
-                    not_before=c.not_before,
-                    not_after=c.not_after,
-                    key_type=c.key_type,
-                    key_bits=c.key_bits or 0,
-                    sha256=c.sha256,
-                    san=c.sans,
-                    depth=depth,
-                )
-            )
-    return tuple(out)
 
 
 def build_run(

@@ -9,10 +9,7 @@ others still run.
 from __future__ import annotations
 
 import os
-import platform
 import shutil
-import ssl
-import subprocess
 import threading
 import time
 import uuid
@@ -25,12 +22,9 @@ from pathlib import Path
 from harness import __version__
 from harness.backends.base import TunnelStartError
 from harness.checks.evaluate import evaluate
+from harness.checks.facts import certificates_of, host_facts, negotiated_of
 from harness.checks.model import (
-    CertificateInfo,
     CheckResult,
-    CipherInfo,
-    HostFacts,
-    Negotiated,
     Note,
     RunResult,
     ScenarioResult,
@@ -45,7 +39,6 @@ from harness.scenario import Scenario, load_scenario
 from harness.scenario.loader import scenario_files
 from harness.scenario.matrix import expand_matrix
 from harness.stunnelconf.semantics import parse_psk_secrets
-from harness.tls.registry import suite_by_code, version_name
 
 
 @dataclass(frozen=True)
@@ -117,53 +110,6 @@ def _expected_psk_identity(obs: Observation) -> str | None:
     except (OSError, HarnessError):
         return None
     return entries[0].identity
-
-
-def _certificates(obs: Observation) -> tuple[CertificateInfo, ...]:
-    hs = obs.handshake
-    if hs is None:
-        return ()
-    out: list[CertificateInfo] = []
-    for side, certs in (("server", hs.server_certificates), ("client", hs.client_certificates)):
-        for depth, cert in enumerate(certs or ()):
-            out.append(
-                CertificateInfo(
-                    side=side,  # type: ignore[arg-type]
-                    subject=cert.subject,
-                    issuer=cert.issuer,
-                    serial=cert.serial,
-                    not_before=cert.not_before,
-                    not_after=cert.not_after,
-                    key_type=cert.key_type,
-                    key_bits=cert.key_bits or 0,
-                    sha256=cert.sha256,
-                    san=cert.sans,
-                    depth=depth,
-                )
-            )
-    return tuple(out)
-
-
-def _negotiated(obs: Observation) -> Negotiated | None:
-    hs = obs.handshake
-    if hs is None:
-        return None
-    cipher = None
-    if hs.cipher_selected is not None:
-        suite = suite_by_code(hs.cipher_selected)
-        cipher = CipherInfo(
-            hs.cipher_selected,
-            suite.iana_name if suite else None,
-            suite.openssl_name if suite else None,
-        )
-    return Negotiated(
-        version=version_name(hs.version_selected) if hs.version_selected else None,
-        cipher=cipher,
-        key_exchange=None,
-        psk_identity=hs.psk_identity,
-        resumed=hs.resumed,
-        client_certificate_requested=hs.certificate_request,
-    )
 
 
 class Runner:
@@ -251,8 +197,8 @@ class Runner:
             guide_section=scenario.guide_section,
             profile=scenario.profile,
             handshake=obs.handshake.to_dict() if obs and obs.handshake else None,
-            certificates=_certificates(obs) if obs else (),
-            negotiated=_negotiated(obs) if obs else None,
+            certificates=certificates_of(obs.handshake) if obs else (),
+            negotiated=negotiated_of(obs.handshake) if obs else None,
             fix_transcript=transcript,
             artifacts=artifacts,
             notes=tuple(notes),
@@ -287,30 +233,6 @@ class Runner:
             host=host_facts(),
             results=tuple(r for r in results if r is not None),
         )
-
-
-def host_facts() -> HostFacts:
-    stunnel = None
-    binary = shutil.which("stunnel") or shutil.which("stunnel4")
-    if binary:
-        try:
-            out = subprocess.run([binary, "-version"], capture_output=True, text=True, timeout=10)
-            first = [
-                line
-                for line in (out.stdout + out.stderr).splitlines()
-                if "stunnel" in line and "platform" in line
-            ]
-            stunnel = first[0].split(" on ")[0].strip("[. ]") if first else None
-            if stunnel:
-                stunnel = stunnel.removeprefix("stunnel ").strip()
-        except (OSError, subprocess.TimeoutExpired):
-            stunnel = None
-    return HostFacts(
-        python=platform.python_version(),
-        openssl=ssl.OPENSSL_VERSION.removeprefix("OpenSSL ").strip(),
-        stunnel=stunnel,
-        platform=platform.platform(),
-    )
 
 
 def verdict_exit_code(run: RunResult) -> int:
