@@ -460,6 +460,10 @@ ROWS = (
     Row("python → stunnel", "python", "stunnel"),
     Row("stunnel → python", "stunnel", "python"),
     Row("python → python (in-process)", "inproc", "inproc"),
+    # real stunnel of each Debian suite in a container (host network, loopback)
+    Row("stunnel 5.56 → 5.56 (docker bullseye)", "docker/bullseye", "docker/bullseye"),
+    Row("stunnel 5.68 → 5.68 (docker bookworm)", "docker/bookworm", "docker/bookworm"),
+    Row("stunnel 5.74 → 5.74 (docker trixie)", "docker/trixie", "docker/trixie"),
 )
 
 
@@ -473,6 +477,10 @@ class RowResult:
 
 
 def _backend(name: str) -> TunnelBackend:
+    if name.startswith("docker/"):
+        from harness.backends.docker import DockerStunnelBackend
+
+        return DockerStunnelBackend(name.split("/", 1)[1])
     if name == "stunnel":
         return LocalStunnelBackend()
     if name == "python":
@@ -633,7 +641,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         messages, stream_messages, seconds, rounds = 50, 500, 1.0, 1
     stunnel_ok = LocalStunnelBackend().check().ok
-    rows = [r for r in ROWS if stunnel_ok or "stunnel" not in r.name]
+    rows = [
+        r
+        for r in ROWS
+        if (stunnel_ok or "stunnel" not in r.name or "docker" in r.name)
+        and ("docker" not in r.name or _backend(str(r.client)).check().ok)
+    ]
     if args.rows:
         wanted = [w.strip() for w in args.rows.split(",") if w.strip()]
         rows = [r for r in rows if r.client is None or any(r.name.startswith(w) for w in wanted)]
