@@ -234,7 +234,7 @@ class ExpectDoc(_Doc):
 
 class OverrideDoc(_Doc):
     backend_pair: str = Field(
-        pattern=r"^[A-Za-z0-9*?_.\[\]-]+:[A-Za-z0-9*?_.\[\]-]+$",
+        pattern=r"^[A-Za-z0-9*?_./\[\]-]+:[A-Za-z0-9*?_./\[\]-]+$",
         description="client:server glob, e.g. stunnel-*:python",
     )
     reason: str = Field(min_length=1, description="why this pair differs (shown in reports)")
