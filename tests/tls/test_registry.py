@@ -42,6 +42,7 @@ def test_every_local_openssl_suite_is_in_the_registry_with_the_same_names() -> N
         assert suite.min_version == version
 
 
+@pytest.mark.ci_may_skip("the registry is checked against the OpenSSL that generated it")
 def test_registry_openssl_names_exist_locally_when_generated_by_this_openssl() -> None:
     version = subprocess.run(
         ["openssl", "version"], capture_output=True, text=True, check=True, timeout=30
