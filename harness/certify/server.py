@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.certify.badcerts import CertPair
+from harness.certify.fixlogon import FixLogon, fix_logon_checks
 from harness.certify.policy import TrustOptions, evaluate
 from harness.certify.probe import Credentials, Target, write_pcap
 from harness.certify.result import build_run, exit_code
@@ -40,6 +41,7 @@ class ServerRequest:
     concurrency: int = 8
     timeout: float = 5.0
     pcap: bool = True
+    fix: FixLogon | None = None  # the optional FIX Logon probe
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,19 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
         )
     )
     checks, notes = evaluate(scan, request.profile, request.case, request.trust)
+    if request.fix is not None and scan.reachable:
+        checks = [
+            *checks,
+            *fix_logon_checks(
+                target.address,
+                target.port,
+                request.fix,
+                request.credentials,
+                request.trust,
+                workdir,
+                timeout=max(request.timeout, 5.0),
+            ),
+        ]
     pcap_path: Path | None = None
     artifacts: dict[str, str] = {}
     if request.pcap and scan.reachable:

@@ -83,6 +83,35 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--concurrency", type=int, default=8, help="most probe connections at once (default: 8)"
     )
     s.add_argument("--no-pcap", action="store_true", help="do not save the probes' pcap")
+    fix = s.add_argument_group(
+        "FIX Logon probe (optional)",
+        "With --sender and --target, a FIX session logs on through the TLS endpoint "
+        "(our Python tunnel as the TLS client, with the TLS credentials above); with a "
+        "password or RawData, a second session with a wrong one must be refused.",
+    )
+    fix.add_argument("--sender", metavar="COMPID", help="our SenderCompID(49)")
+    fix.add_argument(
+        "--target", metavar="COMPID", help="the counterparty's CompID, our TargetCompID(56)"
+    )
+    fix.add_argument("--username", help="Username(553)")
+    fix.add_argument(
+        "--password",
+        help="Password(554) (visible to other users in the process list: prefer --password-env)",
+    )
+    fix.add_argument(
+        "--password-env", metavar="VAR", help="Password(554) from this environment variable"
+    )
+    fix.add_argument(
+        "--raw-data-env",
+        metavar="VAR",
+        help="RawData(96) credentials from this environment variable (FIXS)",
+    )
+    fix.add_argument(
+        "--begin-string",
+        default="FIX.4.4",
+        choices=("FIX.4.2", "FIX.4.4", "FIXT.1.1"),
+        help="BeginString (default: FIX.4.4)",
+    )
     _common(s)
     s.set_defaults(func=run_server)
 
@@ -208,6 +237,45 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
         out.print(f"{fmt:9} report: {path}", highlight=False)
 
 
+def _fix_logon(args: argparse.Namespace) -> Any:
+    """The FIX Logon probe's settings from the flags (None when not asked for)."""
+    import os
+
+    from harness.certify.fixlogon import FixLogon
+    from harness.errors import HarnessError
+
+    wanted = [args.username, args.password, args.password_env, args.raw_data_env]
+    if args.sender is None and args.target is None:
+        if any(w is not None for w in wanted):
+            raise HarnessError("FIX credentials need --sender and --target")
+        return None
+    if not args.sender or not args.target:
+        raise HarnessError("the FIX Logon probe needs both --sender and --target")
+    if args.password is not None and args.password_env is not None:
+        raise HarnessError("give --password or --password-env, not both")
+    password = args.password
+    if args.password_env is not None:
+        password = os.environ.get(args.password_env)
+        if password is None:
+            raise HarnessError(f"--password-env: variable {args.password_env} is not set")
+    raw = None
+    if args.raw_data_env is not None:
+        value = os.environ.get(args.raw_data_env)
+        if value is None:
+            raise HarnessError(f"--raw-data-env: variable {args.raw_data_env} is not set")
+        raw = value.encode()
+    logon = FixLogon(
+        sender_comp_id=args.sender,
+        target_comp_id=args.target,
+        begin_string=args.begin_string,
+        username=args.username,
+        password=password,
+        raw_data=raw,
+    )
+    logon.settings()  # validates the CompIDs now, as a usage error
+    return logon
+
+
 def run_server(args: argparse.Namespace) -> int:
     from harness.certify.badcerts import CertPair
     from harness.certify.policy import TrustOptions
@@ -243,7 +311,11 @@ def run_server(args: argparse.Namespace) -> int:
         crl=_existing(args.crl, "--crl"),
         ocsp_url=args.ocsp,
     )
+    fix = _fix_logon(args)
+    if fix is not None:
+        secrets += [x for x in (fix.password, fix.raw_data.decode() if fix.raw_data else None) if x]
     request = ServerRequest(
+        fix=fix,
         host=host,
         port=port,
         profile=profile,
