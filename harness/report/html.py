@@ -159,8 +159,11 @@ def _certificates(result: ScenarioResult) -> str:
 def _transcript(result: ScenarioResult) -> str:
     if not result.fix_transcript:
         return ""
+    start = min(float(e.get("time", 0.0)) for e in result.fix_transcript)
     rows = "".join(
-        f"<tr><td>{float(e.get('time', 0.0)):.3f}</td><td>{escape(str(e.get('direction', '')))}</td>"
+        # times relative to the first message, like the handshake ladder's
+        f"<tr><td>+{(float(e.get('time', 0.0)) - start) * 1000:.1f} ms</td>"
+        f"<td>{escape(str(e.get('direction', '')))}</td>"
         f"<td>{escape(str(e.get('msg_type', '')))}</td><td><code>{escape(str(e.get('text', '')))}</code></td></tr>"
         for e in result.fix_transcript
     )
