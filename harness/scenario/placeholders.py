@@ -32,6 +32,8 @@ from harness.scenario.model import EmbeddedText
 NAMESPACES: tuple[str, ...] = ("pki", "psk", "proxy", "matrix")
 
 _CANDIDATE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)((?:\.[A-Za-z0-9_-]+)+)\}")
+#: a known namespace opened but never closed on its line: ``{pki.server_rsa.pem``
+_UNCLOSED = re.compile(r"\{(" + "|".join(NAMESPACES) + r")\.[A-Za-z0-9_.{}-]*$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ def find_placeholders(text: EmbeddedText) -> tuple[Placeholder, ...]:
     """
     found: list[Placeholder] = []
     for index, line in enumerate(text.text.splitlines()):
+        rest = _CANDIDATE.sub("", _CANDIDATE.sub("", line))  # nested ones too
+        unclosed = _UNCLOSED.search(rest.rstrip())
+        if unclosed:
+            raise LocatedError(
+                text.location_of_line(index),
+                f"placeholder {unclosed.group(0)!r} has no closing '}}'",
+            )
         for m in _CANDIDATE.finditer(line):
             namespace = m.group(1)
             where = text.location_of_line(index)
