@@ -317,3 +317,28 @@ def test_setuid_setgid_drop_privileges(pki: TestPKI, echo: EchoServer, tmp_path:
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(jail, ignore_errors=True)
+
+
+def test_many_services_in_one_config(pki: TestPKI, echo: EchoServer, tmp_path: Path) -> None:
+    """One tunnel process, several services (a server and two clients of it), each
+    bound to its own ephemeral port; a service refused by its peer does not disturb
+    the others (control)."""
+    from harness.stunnelconf import parse_config
+
+    server = guide_config("3-server", pki, connect=echo.address)
+    with PY.start(server, tmp_path, label="server") as s:
+        host, port = s.address()
+        text = (
+            f"[good]\nclient = yes\naccept = 127.0.0.1:0\nconnect = {host}:{port}\n"
+            f"verifyPeer = yes\nCAfile = {pki.server_rsa.pin_path}\n"
+            f"[also-good]\nclient = yes\naccept = 127.0.0.1:0\nconnect = {host}:{port}\n"
+            f"verifyChain = yes\nCAfile = {pki.chain_path}\ncheckIP = 127.0.0.1\n"
+            f"[wrong-pin]\nclient = yes\naccept = 127.0.0.1:0\nconnect = {host}:{port}\n"
+            f"verifyPeer = yes\nCAfile = {pki.server_ecdsa.pin_path}\n"
+        )
+        with PY.start(parse_config(text), tmp_path, label="clients") as c:
+            assert set(c.bound) == {"good", "also-good", "wrong-pin"}
+            assert len({c.address(n) for n in c.bound}) == 3
+            assert roundtrip(c.address("good"), b"one") == b"one"
+            assert roundtrip(c.address("wrong-pin"), b"two") == b""
+            assert roundtrip(c.address("also-good"), b"three") == b"three"
