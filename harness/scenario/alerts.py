@@ -2,45 +2,22 @@
 
 Scenarios name the alert a refused handshake must end with; users write either the
 registry name (``handshake_failure``, dashes allowed) or the number (``40``).
+
+The table is :mod:`harness.tls.registry`'s (the one the dissector names alerts
+with), so a scenario accepts exactly the alerts a capture can show. The registry
+marks withdrawn alerts ``..._RESERVED`` (``no_certificate_RESERVED`` = 41); old
+peers still send them, and scenarios name them without the suffix.
 """
 
 from __future__ import annotations
 
+from harness.tls.registry import alert_name
+
+#: An alert description is one byte (RFC 8446 6); every assigned one, by code.
 ALERTS: dict[int, str] = {
-    0: "close_notify",
-    10: "unexpected_message",
-    20: "bad_record_mac",
-    21: "decryption_failed",
-    22: "record_overflow",
-    30: "decompression_failure",
-    40: "handshake_failure",
-    41: "no_certificate",
-    42: "bad_certificate",
-    43: "unsupported_certificate",
-    44: "certificate_revoked",
-    45: "certificate_expired",
-    46: "certificate_unknown",
-    47: "illegal_parameter",
-    48: "unknown_ca",
-    49: "access_denied",
-    50: "decode_error",
-    51: "decrypt_error",
-    60: "export_restriction",
-    70: "protocol_version",
-    71: "insufficient_security",
-    80: "internal_error",
-    86: "inappropriate_fallback",
-    90: "user_canceled",
-    100: "no_renegotiation",
-    109: "missing_extension",
-    110: "unsupported_extension",
-    111: "certificate_unobtainable",
-    112: "unrecognized_name",
-    113: "bad_certificate_status_response",
-    114: "bad_certificate_hash_value",
-    115: "unknown_psk_identity",
-    116: "certificate_required",
-    120: "no_application_protocol",
+    code: name.removesuffix("_RESERVED")
+    for code in range(256)
+    if not (name := alert_name(code)).startswith("unknown(")
 }
 
 _BY_NAME = {name: code for code, name in ALERTS.items()}
