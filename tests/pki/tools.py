@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import selectors
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -122,8 +123,11 @@ def stunnel(conf: str, path: Path, *, timeout: float = 15) -> Iterator[tuple[int
 
 
 @contextmanager
-def echo_server() -> Iterator[int]:
-    """A plain TCP echo server on 127.0.0.1 standing in for the FIX acceptor."""
+def echo_server(tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """A plain TCP echo server on 127.0.0.1 standing in for the FIX acceptor.
+
+    With ``tls`` it is a TLS server (the far end of a client-side tunnel).
+    """
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
     stop = threading.Event()
@@ -134,13 +138,16 @@ def echo_server() -> Iterator[int]:
                 conn, _ = listener.accept()
             except OSError:
                 continue
-            with conn:
+            try:
                 conn.settimeout(10)
-                try:
-                    while data := conn.recv(65536):
-                        conn.sendall(data)
-                except OSError:
-                    pass
+                if tls is not None:
+                    conn = tls.wrap_socket(conn, server_side=True)
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+            except OSError:
+                pass
+            finally:
+                conn.close()
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()

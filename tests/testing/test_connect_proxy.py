@@ -4,57 +4,18 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from harness.pki import TestPKI
 from harness.testing.connect_proxy import ConnectProxy
+from tests.pki.tools import STUNNEL, echo_server, stunnel
 
 PASSWORD = "pw-Sekr1t-do-not-log"
-
-
-@contextmanager
-def echo_server(tls: ssl.SSLContext | None = None) -> Iterator[int]:
-    """A one-thread echo server on 127.0.0.1 (optionally TLS); stopped on exit."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            try:
-                conn.settimeout(10)
-                if tls is not None:
-                    conn = tls.wrap_socket(conn, server_side=True)
-                while data := conn.recv(65536):
-                    conn.sendall(data)
-            except OSError:
-                pass
-            finally:
-                conn.close()
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        t.join(10)
-        listener.close()
 
 
 def connect_via(
@@ -184,43 +145,6 @@ def test_rejects_non_loopback_bind() -> None:
 
 # ---- with the real stunnel ------------------------------------------------------
 
-STUNNEL = shutil.which("stunnel") or "/usr/bin/stunnel"
-
-
-@contextmanager
-def stunnel(conf: str, tmp: Path, timeout: float = 15) -> Iterator[int]:
-    """Run stunnel in the foreground with ``conf``; yield its accept port; always kill it."""
-    path = tmp / "stunnel.conf"
-    path.write_text(conf)
-    proc = subprocess.Popen(
-        [STUNNEL, str(path)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stderr is not None
-        deadline = time.monotonic() + timeout
-        log = b""
-        import selectors
-
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stderr, selectors.EVENT_READ)
-            while not (m := re.search(rb"bound to 127\.0\.0\.1:(\d+)", log)):
-                left = deadline - time.monotonic()
-                assert left > 0, f"stunnel not ready: {log.decode(errors='replace')}"
-                if sel.select(left):
-                    chunk = proc.stderr.read1(4096)  # type: ignore[attr-defined]
-                    assert chunk, f"stunnel exited: {log.decode(errors='replace')}"
-                    log += chunk
-        yield int(m.group(1))
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
-
 
 def stunnel_client_conf(pki: TestPKI, proxy: ConnectProxy, tls_port: int, password: str) -> str:
     return f"""foreground = yes
@@ -256,7 +180,7 @@ def test_stunnel_protocol_connect(pki: TestPKI, tmp_path: Path, password: str) -
     with echo_server(tls) as tls_port, ConnectProxy(username="fix", password=PASSWORD) as proxy:
         conf = stunnel_client_conf(pki, proxy, tls_port, password)
         with (
-            stunnel(conf, tmp_path) as port,
+            stunnel(conf, tmp_path / "stunnel.conf") as (port, _),
             socket.create_connection(("127.0.0.1", port), timeout=10) as s,
         ):
             s.sendall(b"8=FIX.4.4\x019=5\x0135=A\x0110=000\x01")
