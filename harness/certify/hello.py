@@ -37,7 +37,8 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.dissect import Handshake, cut_records
+from harness.dissect import Handshake
+from harness.tls.registry import suite_by_code
 
 SSL3, TLS10, TLS11, TLS12, TLS13 = 0x0300, 0x0301, 0x0302, 0x0303, 0x0304
 #: Protocol versions in the order a scan probes them, with stunnel's spelling.
@@ -60,7 +61,7 @@ SIGNATURE_SCHEMES = (
 )  # fmt: skip
 
 COMPRESSION_NULL, COMPRESSION_DEFLATE = 0, 1
-CT_CCS, CT_ALERT, CT_HANDSHAKE = 20, 21, 22
+CT_HANDSHAKE = 22
 
 
 def _vec(data: bytes, width: int) -> bytes:
@@ -106,7 +107,9 @@ def client_hello(spec: HelloSpec) -> bytes:
     if not tls13:
         suites.append(RENEGOTIATION_SCSV)
     cipher_bytes = b"".join(struct.pack("!H", c) for c in suites)
-    compression = bytes([COMPRESSION_DEFLATE, COMPRESSION_NULL] if spec.deflate else [0])
+    compression = bytes(
+        [COMPRESSION_DEFLATE, COMPRESSION_NULL] if spec.deflate else [COMPRESSION_NULL]
+    )
     exts = b""
     if spec.version > SSL3:
         if spec.server_name and not is_ip_address(spec.server_name):
@@ -149,60 +152,10 @@ def flight_over(h: Handshake) -> bool:
     return any(m.sender == "server" and m.type == "ServerHelloDone" for m in h.messages)
 
 
-@dataclass(frozen=True)
-class ServerFlight:
-    """Raw facts of the server's cleartext handshake messages that the Handshake
-    model does not keep: the compression method and the certificates' DER."""
-
-    compression: int | None
-    certificates_der: tuple[bytes, ...]
-
-
-def read_server_flight(server_bytes: bytes) -> ServerFlight:
-    """Extract the compression method and certificate DER from a cleartext
-    (TLS 1.2 and below) server flight. Never raises on foreign bytes."""
-    cut = cut_records([(0.0, server_bytes)], "server")
-    data = b""
-    for rec in cut.records:
-        if rec.type == CT_CCS:
-            break  # everything after is encrypted
-        if rec.type == CT_HANDSHAKE:
-            data += rec.payload
-    compression: int | None = None
-    certs: list[bytes] = []
-    pos = 0
-    try:
-        while pos + 4 <= len(data):
-            mtype = data[pos]
-            length = int.from_bytes(data[pos + 1 : pos + 4], "big")
-            body = data[pos + 4 : pos + 4 + length]
-            pos += 4 + length
-            if len(body) < length:
-                break
-            if mtype == 2 and len(body) >= 35:  # ServerHello
-                sid_len = body[34]
-                off = 35 + sid_len + 2
-                if off < len(body):
-                    compression = body[off]
-            elif mtype == 11 and len(body) >= 3:  # Certificate (TLS 1.2 form)
-                total = int.from_bytes(body[:3], "big")
-                off = 3
-                end = min(3 + total, len(body))
-                while off + 3 <= end:
-                    n = int.from_bytes(body[off : off + 3], "big")
-                    certs.append(body[off + 3 : off + 3 + n])
-                    off += 3 + n
-    except (IndexError, ValueError):
-        pass
-    return ServerFlight(compression, tuple(certs))
-
-
 def offerable(codes: Sequence[int], version: int) -> tuple[int, ...]:
     """The codes among ``codes`` a ClientHello of ``version`` may carry (TLS 1.3 suites
     only in TLS 1.3 hellos and vice versa; SCSVs never)."""
-    from harness.tls.registry import suite_by_code
-
-    rank = {"SSLv3": SSL3, "TLSv1": TLS10, "TLSv1.1": TLS11, "TLSv1.2": TLS12, "TLSv1.3": TLS13}
+    rank = dict(VERSIONS)
     out = []
     for code in codes:
         suite = suite_by_code(code)

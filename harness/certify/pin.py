@@ -113,7 +113,7 @@ def download_chain(target: Target, *, timeout: float = 5.0) -> list[PinnedCert]:
     )
     if wire.error and not wire.s2c:
         raise HarnessError(wire.error)
-    ders = list(wire.server_flight().certificates_der)
+    ders = list(wire.server_certificates_der())
     if not ders:
         try:
             ders = _tls13_chain(target, timeout)

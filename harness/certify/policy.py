@@ -289,7 +289,7 @@ class _Judge:
             )
         wire = scan.versions.get("TLSv1.2")
         if wire is not None and scan.version_accepted("TLSv1.2"):
-            method = wire.server_flight().compression
+            method = wire.handshake().compression_selected
             if method is None:
                 self.add(
                     "tls.compression.refused",
@@ -333,7 +333,7 @@ class _Judge:
         if self.case_id == "2":
             return  # PSK: the server is authenticated by the key, not a certificate
         wire = self.scan.certificate_wire()
-        ders = wire.server_flight().certificates_der if wire else ()
+        ders = wire.server_certificates_der() if wire else ()
         if not ders:
             self.add(
                 "cert.present",

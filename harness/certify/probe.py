@@ -37,8 +37,7 @@ from cryptography.hazmat.bindings.openssl.binding import Binding
 from OpenSSL import SSL
 
 from harness.capture.pcapfile import PcapWriter, TcpConversation
-from harness.certify.hello import HelloSpec, ServerFlight, client_hello, flight_over
-from harness.certify.hello import read_server_flight as _read_flight
+from harness.certify.hello import HelloSpec, client_hello, flight_over
 from harness.dissect import Handshake, KeyLog, dissect_streams
 
 _binding = Binding()
@@ -84,18 +83,16 @@ class Wire:
     keylog: KeyLog | None = field(default=None, repr=False)
     _handshake: Handshake | None = field(default=None, repr=False)
 
-    @property
-    def server_bytes(self) -> bytes:
-        return b"".join(d for _, d in self.s2c)
-
     def handshake(self) -> Handshake:
         """The dissector's reading of this connection (cached)."""
         if self._handshake is None:
             self._handshake = dissect_streams(self.c2s, self.s2c, keylog=self.keylog)
         return self._handshake
 
-    def server_flight(self) -> ServerFlight:
-        return _read_flight(self.server_bytes)
+    def server_certificates_der(self) -> tuple[bytes, ...]:
+        """The server's certificate chain as sent, when the dissector could read it
+        (a cleartext TLS ≤ 1.2 Certificate message, or a decrypted TLS 1.3 one)."""
+        return tuple(c.der for c in self.handshake().server_certificates or ())
 
 
 def _connect(target: Target, timeout: float, wire: Wire) -> socket.socket | None:

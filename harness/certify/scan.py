@@ -142,7 +142,7 @@ class ServerScan:
         the TLS 1.2 version probe, else any TLS ≤ 1.2 probe that carried one."""
         candidates = [self.versions.get("TLSv1.2")] + [p.wire for p in self.suites]
         for wire in candidates:
-            if wire is not None and wire.s2c and wire.server_flight().certificates_der:
+            if wire is not None and wire.s2c and wire.server_certificates_der():
                 return wire
         return None
 

@@ -70,6 +70,7 @@ def cert_info(der: bytes) -> CertInfo:
             sha256=fingerprint,
             serial=format(cert.serial_number, "x"),
             self_signed=cert.subject == cert.issuer,
+            der=der,
         )
     except Exception as exc:  # any parse failure of foreign bytes is a finding, not a crash
         return CertInfo(
@@ -83,6 +84,7 @@ def cert_info(der: bytes) -> CertInfo:
             sha256=fingerprint,
             serial="",
             parse_error=f"{type(exc).__name__}: {exc}",
+            der=der,
         )
 
 

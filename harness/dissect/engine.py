@@ -409,7 +409,7 @@ class _Dissector:
         random = r.take(32)
         session_id = r.vec(1)
         cipher = r.u16()
-        r.u8()  # compression method
+        compression = r.u8()
         exts = self.extensions(r)
         f = self.f
         hrr = random == HRR_RANDOM
@@ -430,6 +430,7 @@ class _Dissector:
             f.pop("kx_group", None)
             return
         self.server_hello = True
+        f["compression_selected"] = compression
         f["extensions_selected"] = tuple(t for t, _ in exts)
         if selected_version == TLS13:
             if psk_selected is not None and psk_selected < len(self.psk_identities):

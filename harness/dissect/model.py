@@ -37,7 +37,9 @@ class CertInfo:
     ``not_before``/``not_after`` are ISO 8601 UTC strings; ``sha256`` is the
     fingerprint of the DER encoding in lower-case hex (what pinning compares);
     ``key_type`` is ``RSA``, ``EC``, ``Ed25519``, ``Ed448``, ``DSA`` or ``unknown``;
-    for EC keys ``key_curve`` names the curve.
+    for EC keys ``key_curve`` names the curve. ``der`` is the certificate as
+    sent, for callers that verify or pin it; it is left out of :meth:`to_dict`
+    (``sha256`` names it) and of comparisons.
     """
 
     subject: str
@@ -52,9 +54,12 @@ class CertInfo:
     key_curve: str | None = None
     self_signed: bool = False
     parse_error: str | None = None
+    der: bytes = field(default=b"", repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        del d["der"]
+        return d
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,7 @@ class Handshake:
     # ServerHello
     version_selected: int | None = None
     cipher_selected: int | None = None
+    compression_selected: int | None = None
     hello_retry: bool = False
     resumed: bool | None = None
     extensions_selected: tuple[int, ...] = ()
@@ -296,6 +302,7 @@ class Handshake:
             "version_selected": self.version_name,
             "ciphers_offered": [_suite_dict(c) for c in self.ciphers_offered],
             "cipher_selected": _suite_dict(self.cipher_selected),
+            "compression_selected": self.compression_selected,
             "sni": self.sni,
             "groups_offered": _named_list(self.groups_offered, group_name),
             "key_shares_offered": _named_list(self.key_shares_offered, group_name),

@@ -7,11 +7,14 @@ s_server/s_client once per session.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +84,28 @@ def test_reference_captures_are_what_the_tests_assume(tls12: Captured, tls13: Ca
     assert h12.application_data.client_records >= 1
     h13 = dissect_streams(tls13.c2s, tls13.s2c, keylog=tls13.keylog)
     assert h13.complete and h13.negotiated is True and h13.decrypted and h13.mutual_tls is True
+
+
+def test_server_hello_compression_and_certificate_der(tls12: Captured, pki: Pki) -> None:
+    h = dissect_streams(tls12.c2s, tls12.s2c)
+    assert h.compression_selected == 0
+    sent = x509.load_pem_x509_certificate(pki.rsa_server.read_bytes())
+    assert h.server_certificates is not None and h.client_certificates
+    assert h.server_certificates[0].der == sent.public_bytes(serialization.Encoding.DER)
+    for cert in h.server_certificates + h.client_certificates:
+        assert hashlib.sha256(cert.der).hexdigest() == cert.sha256
+        assert "der" not in cert.to_dict()
+    assert h.to_dict()["compression_selected"] == 0
+    # Negative control: the same flight with DEFLATE (1) in the ServerHello's
+    # compression byte (record header 5 + handshake header 4 + version 2 + random 32,
+    # then the session id vector and the cipher suite).
+    s2c = b"".join(d for _, d in tls12.s2c)
+    assert s2c[5] == 2  # ServerHello
+    at = 5 + 4 + 2 + 32
+    at += 1 + s2c[at] + 2
+    assert s2c[at] == 0
+    deflate = s2c[:at] + b"\x01" + s2c[at + 1 :]
+    assert dissect_streams(tls12.c2s, [(0.0, deflate)]).compression_selected == 1
 
 
 @pytest.mark.parametrize("which", ["tls12", "tls13"])
