@@ -127,11 +127,6 @@ class TunnelBackend(abc.ABC):
         """Start a tunnel for ``config``; its files go under ``workdir`` named after
         ``label``. Raises TunnelStartError (with the log) when it does not come up."""
 
-    @property
-    def hex_psk_keys(self) -> bool:
-        """Whether hex-looking PSK keys are binary (stunnel ≥ 5.51) for this backend."""
-        return True
-
 
 def write_private(path: Path, text: str) -> Path:
     """Write a file readable by its owner only (configs may name key files)."""

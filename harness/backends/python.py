@@ -59,10 +59,6 @@ class PythonBackend(TunnelBackend):
     def __init__(self, *, hex_psk_keys: bool = True) -> None:
         self._hex = hex_psk_keys
 
-    @property
-    def hex_psk_keys(self) -> bool:
-        return self._hex
-
     def check(self) -> Availability:
         # pyOpenSSL runs on the OpenSSL that cryptography bundles, not the system's
         from cryptography.hazmat.backends.openssl.backend import backend

@@ -153,18 +153,6 @@ class LocalStunnelBackend(TunnelBackend):
         self._availability = Availability(True, version=version)
         return self._availability
 
-    @property
-    def version(self) -> tuple[int, int]:
-        m = _VERSION_RE.search(self.check().version)
-        if not m:
-            return (0, 0)
-        major, minor = m.group(1).split(".")
-        return int(major), int(minor)
-
-    @property
-    def hex_psk_keys(self) -> bool:
-        return self.version >= (5, 51)
-
     def start(
         self,
         config: StunnelConfig,

@@ -11,8 +11,6 @@ without a key log, an encrypted alert) is ``inconclusive`` with the reason, neve
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from harness.checks.model import CheckResult, Verdict
 from harness.dissect import Handshake
 from harness.profiles import Profile
@@ -544,6 +542,3 @@ def _log_checks(c: _Checks, obs: Observation, unusable: str | None, refused_expe
             f"{wire_v} {_suite_label(wire_c)}",
             f"{conn.version} {_suite_label(log_code) if log_code is not None else conn.cipher}",
         )
-
-
-CheckFn = Callable[[Expectations, Profile, Observation], list[CheckResult]]

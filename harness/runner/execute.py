@@ -131,11 +131,11 @@ _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
 
 def _peer_ip_map(config: StunnelConfig, service: str) -> dict[str, str]:
-    """checkIP values naming the host the client connects to stand for the server,
-    which runs on 127.0.0.1 here."""
+    """checkIP values naming the host the client connects to (directly, or through a
+    proxy as ``protocolHost``) stand for the server, which runs on 127.0.0.1 here."""
     section = config.service(service)
     out: dict[str, str] = {}
-    for opt in section.get_all("connect"):
+    for opt in (*section.get_all("connect"), *section.get_all("protocolHost")):
         host = opt.value.rpartition(":")[0]
         if _IPV4.match(host) and not host.startswith("127."):
             out[host] = "127.0.0.1"
@@ -270,36 +270,37 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         assert acceptor.address is not None
         server_run = rewrite(server_cfg, Rewrite(connect={server_svc: acceptor.address}))
         obs.notes.extend(server_run.notes)
+        # one key log for the TLS leg: whichever Python tunnel takes part writes it,
+        # the dissector and Wireshark read it beside the pcap
+        keylog = workdir / "tls.keylog"
         server = stack.enter_context(
-            _started(server_backend, server_run.config, workdir, "server", workdir / "tls.keylog")
+            _started(server_backend, server_run.config, workdir, "server", keylog)
         )
         obs.artifacts["server-log"] = server.log_path
         obs.artifacts["server-conf"] = workdir / "server.conf"
         capture = stack.enter_context(open_capture(ctx.capture, server.address(), workdir, "tls"))
+        assert capture.keylog_path == keylog
         target = capture.client_target
         next_hop = target
-        client_rewrite = Rewrite(
-            connect={client_svc: target}, ips=_peer_ip_map(client_cfg, client_svc)
-        )
+        peer_ips = _peer_ip_map(client_cfg, client_svc)
         proxy: ConnectProxy | None = None
         if scenario.proxy is not None:
             proxy = stack.enter_context(
                 ConnectProxy(username=scenario.proxy.username, password=scenario.proxy.password)
             )
             next_hop = proxy.address
-            client_rewrite = Rewrite(connect={client_svc: next_hop}, ips=client_rewrite.ips)
+            # the proxy is the next hop; protocolHost names the TLS server behind it
             client_cfg = client_cfg.set_option(
                 client_svc, "protocolHost", f"{target[0]}:{target[1]}"
             )
-        proxy_obj = proxy
-        if proxy_obj is not None:
             obs.proxy_expected_target = f"{target[0]}:{target[1]}"
+        client_rewrite = Rewrite(connect={client_svc: next_hop}, ips=peer_ips)
         client_run = rewrite(client_cfg, client_rewrite)
         obs.notes.extend(client_run.notes)
         obs.client_settings = resolve(client_run.config).service(client_svc)
         obs.server_settings = resolve(server_run.config).service(server_svc)
         client = stack.enter_context(
-            _started(client_backend, client_run.config, workdir, "client", capture.keylog_path)
+            _started(client_backend, client_run.config, workdir, "client", keylog)
         )
         obs.artifacts["client-log"] = client.log_path
         obs.artifacts["client-conf"] = workdir / "client.conf"
@@ -333,9 +334,9 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         server.stop()
         obs.client_log = client.facts()
         obs.server_log = server.facts()
-        if proxy_obj is not None:
+        if proxy is not None:
             obs.proxy_requests = [
-                f"{r.status} {r.method} {r.target} user={r.username}" for r in proxy_obj.requests
+                f"{r.status} {r.method} {r.target} user={r.username}" for r in proxy.requests
             ]
     obs.acceptor_refusals = list(acceptor.refusals)
     obs.acceptor_orders = len(acceptor.orders)

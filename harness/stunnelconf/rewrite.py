@@ -31,8 +31,6 @@ class Rewrite:
     ips: Mapping[str, str] = field(default_factory=dict)
     accept_host: str = "127.0.0.1"
     debug: str = "info"
-    output: str | None = None
-    foreground: str = "yes"
 
 
 @dataclass(frozen=True)
@@ -41,34 +39,34 @@ class RewriteResult:
     notes: tuple[str, ...]
 
 
+#: Options the runner removes from service sections (process identity and logging).
+SERVICE_RUNNER_OWNED = ("setuid", "setgid", "debug")
+
+
 def rewrite(config: StunnelConfig, spec: Rewrite) -> RewriteResult:
     """Apply ``spec`` to every section (global defaults included)."""
     notes: list[str] = []
     out = config
-    for opt in config.global_section.options:
-        if opt.key in {o.lower() for o in RUNNER_OWNED} and opt.key not in ("debug",):
-            notes.append(f"{opt.location}: removed '{opt.render()}' (the runner owns it)")
-    for name in RUNNER_OWNED:
-        out = out.remove_option(None, name)
+    for section in (config.global_section, *config.services):
+        owned = RUNNER_OWNED if section.name is None else SERVICE_RUNNER_OWNED
+        for opt in section.options:
+            if opt.name in owned and opt.name != "debug":
+                notes.append(f"{opt.location}: removed '{opt.render()}' (the runner owns it)")
+        for name in owned:
+            out = out.remove_option(section.name, name)
     for section_name in [None, *config.service_names]:
-        for name in ("setuid", "setgid", "debug"):
-            if section_name is not None:
-                out = out.remove_option(section_name, name)
         for opt_name in PATH_OPTIONS:
             out = out.map_values(section_name, opt_name, lambda v: spec.paths.get(v, v))
         out = out.map_values(section_name, "checkIP", lambda v: spec.ips.get(v, v))
         if section_name is None:
             continue
-        section = out.service(section_name)
-        if section.get("accept") is not None:
+        if out.service(section_name).get("accept") is not None:
             out = out.set_option(section_name, "accept", f"{spec.accept_host}:0")
         target = spec.connect.get(section_name)
         if target is not None:
             # with protocol = connect this is the proxy; protocolHost names the peer
             out = out.set_option(section_name, "connect", f"{target[0]}:{target[1]}")
-    out = out.set_option(None, "foreground", spec.foreground)
+    out = out.set_option(None, "foreground", "yes")
     out = out.set_option(None, "debug", spec.debug)
     out = out.set_option(None, "syslog", "no")
-    if spec.output:
-        out = out.set_option(None, "output", spec.output)
     return RewriteResult(out, tuple(notes))

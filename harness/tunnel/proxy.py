@@ -218,7 +218,9 @@ class Tunnel:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
         deadline = time.monotonic() + 5
-        for t in list(self._threads):
+        with self._lock:
+            threads = list(self._threads)
+        for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
         self._threads = [t for t in self._threads if t.is_alive()]
 
@@ -253,8 +255,9 @@ class Tunnel:
                 name=f"conn-{conn_id}",
                 daemon=True,
             )
-            self._threads = [x for x in self._threads if x.is_alive()]
-            self._threads.append(t)
+            with self._lock:  # several accept threads (one per listener) add here
+                self._threads = [x for x in self._threads if x.is_alive()]
+                self._threads.append(t)
             t.start()
 
     def _serve(
@@ -559,11 +562,6 @@ _GROUPS = {
     "secp384r1": "ECDH, P-384, 384 bits",
     "secp521r1": "ECDH, P-521, 521 bits",
 }
-
-
-def run_foreground(tunnel: Tunnel) -> None:  # pragma: no cover - exercised via the CLI
-    tunnel.start()
-    tunnel.wait()
 
 
 def pid_write(path: str) -> None:
