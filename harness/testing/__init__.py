@@ -18,6 +18,8 @@ really went through the proxy or really asked the responder.
 from __future__ import annotations
 
 import socket
+from types import TracebackType
+from typing import Self
 
 
 def free_loopback_port(host: str = "127.0.0.1") -> int:
@@ -32,4 +34,27 @@ def free_loopback_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-__all__ = ["free_loopback_port"]
+class LoopbackService:
+    """The lifecycle both helpers share: ``start()`` has the server listening and
+    returns it, ``stop()`` releases everything it holds and may be called on any
+    path (also twice, or after a failed start); ``with`` does both."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self, timeout: float = 5.0) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+__all__ = ["LoopbackService", "free_loopback_port"]

@@ -29,13 +29,16 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hmac
 import ipaddress
 import logging
 import select
 import socket
 import threading
 from dataclasses import dataclass, field
-from types import TracebackType
+from typing import Self
+
+from harness.testing import LoopbackService
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ class Refusal:
     reason: str
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackService):
     """An HTTP CONNECT proxy on loopback, for tunnels configured with ``protocol = connect``.
 
     Args:
@@ -126,7 +129,7 @@ class ConnectProxy:
 
     # ---- lifecycle -----------------------------------------------------------
 
-    def start(self) -> ConnectProxy:
+    def start(self) -> Self:
         """Bind and start accepting. Returns self. Listening when it returns."""
         if self._listener is not None:
             raise RuntimeError("proxy already started")
@@ -151,17 +154,6 @@ class ConnectProxy:
             _close(s)
         for t in list(self._threads):
             t.join(timeout)
-
-    def __enter__(self) -> ConnectProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -266,7 +258,8 @@ class ConnectProxy:
             name, sep, value = line.partition(":")
             if sep:
                 headers.append((name.strip(), value.strip()))
-        user, shown = _credentials(headers)
+        sent, shown = _credentials(headers)
+        user = sent[0] if sent is not None else None
 
         def done(status: int, reason: str, target: str = "") -> tuple[ProxyRequest, None]:
             extra = ['Proxy-Authenticate: Basic realm="fixs-harness"'] if status == 407 else []
@@ -279,12 +272,11 @@ class ConnectProxy:
         method, target = parts[0], parts[1]
         if method != "CONNECT":
             return done(405, "only CONNECT is supported", target)
-        if self._username is not None and user is None:
-            return done(407, "authentication required", target)
-        if self._username is not None and not _credentials_match(
-            headers, self._username, self._password or ""
-        ):
-            return done(407, "wrong credentials", target)
+        if self._username is not None:
+            if sent is None:
+                return done(407, "authentication required", target)
+            if not _credentials_match(sent, self._username, self._password or ""):
+                return done(407, "wrong credentials", target)
         address = self._parse_target(target)
         if isinstance(address, Refusal):
             return done(address.status, address.reason, target)
@@ -372,34 +364,25 @@ def _decode_basic(value: str) -> tuple[str, str] | None:
 
 def _credentials(
     headers: list[tuple[str, str]],
-) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-    """The user name sent (if any) and the headers with credentials redacted."""
-    user: str | None = None
-    shown: list[tuple[str, str]] = []
-    for name, value in headers:
-        if name.lower() == "proxy-authorization":
-            decoded = _decode_basic(value)
-            if decoded is not None:
-                user = decoded[0]
-            scheme = value.partition(" ")[0]
-            shown.append((name, f"{scheme} {REDACTED}"))
-        else:
-            shown.append((name, value))
-    return user, tuple(shown)
+) -> tuple[tuple[str, str] | None, tuple[tuple[str, str], ...]]:
+    """The Basic credentials sent (first ``Proxy-Authorization``, if it decodes) and
+    the headers with every credential redacted, fit to record."""
+    auth = [value for name, value in headers if name.lower() == "proxy-authorization"]
+    sent = _decode_basic(auth[0]) if auth else None
+    shown = tuple(
+        (name, f"{value.partition(' ')[0]} {REDACTED}")
+        if name.lower() == "proxy-authorization"
+        else (name, value)
+        for name, value in headers
+    )
+    return sent, shown
 
 
-def _credentials_match(headers: list[tuple[str, str]], username: str, password: str) -> bool:
-    import hmac
-
-    for name, value in headers:
-        if name.lower() == "proxy-authorization":
-            decoded = _decode_basic(value)
-            if decoded is None:
-                return False
-            u_ok = hmac.compare_digest(decoded[0].encode(), username.encode())
-            p_ok = hmac.compare_digest(decoded[1].encode(), password.encode())
-            return u_ok and p_ok
-    return False
+def _credentials_match(sent: tuple[str, str], username: str, password: str) -> bool:
+    # Compare both in constant time, and both always, so timing tells nothing.
+    u_ok = hmac.compare_digest(sent[0].encode(), username.encode())
+    p_ok = hmac.compare_digest(sent[1].encode(), password.encode())
+    return u_ok and p_ok
 
 
 def _close(s: socket.socket) -> None:

@@ -42,18 +42,22 @@ import threading
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from cryptography import x509
 from cryptography.x509 import ocsp
 
 from harness.errors import HarnessError
 from harness.pki import TestPKI
+from harness.testing import LoopbackService
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 64 * 1024
 CONTENT_TYPE = "application/ocsp-response"
+# RFC 6960 2.3: OCSPResponses with an error status and no body (an ENUMERATED in a SEQUENCE).
+MALFORMED_REQUEST = bytes.fromhex("30030a0101")
+INTERNAL_ERROR = bytes.fromhex("30030a0102")
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class _Signer:
     issuer_name_der: bytes
 
 
-class OcspResponder:
+class OcspResponder(LoopbackService):
     """Answers OCSP for a :class:`TestPKI` on a loopback port.
 
     Args:
@@ -162,7 +166,7 @@ class OcspResponder:
 
     # ---- lifecycle ---------------------------------------------------------------
 
-    def start(self) -> OcspResponder:
+    def start(self) -> Self:
         """Bind and serve in a thread. Listening when it returns."""
         if self._server is not None:
             raise RuntimeError("responder already started")
@@ -229,17 +233,6 @@ class OcspResponder:
             self._workdir.cleanup()
         self._server = self._thread = self._workdir = None
 
-    def __enter__(self) -> OcspResponder:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     @property
     def address(self) -> tuple[str, int]:
         if self._server is None:
@@ -262,8 +255,7 @@ class OcspResponder:
 
     def _malformed(self, method: str) -> tuple[int, bytes]:
         self._log(OcspExchange(method, (), "", 400, ()))
-        # RFC 6960 2.3: a malformedRequest OCSPResponse (status 1, no body).
-        return 400, bytes.fromhex("30030a0101")
+        return 400, MALFORMED_REQUEST
 
     def answer(self, der: bytes, *, method: str = "POST") -> tuple[int, bytes]:
         """HTTP status and body for one DER OCSP request."""
@@ -314,10 +306,9 @@ class OcspResponder:
             detail = getattr(exc, "stderr", b"") or b""
             log.warning("openssl ocsp failed: %s %s", exc, detail.decode(errors="replace").strip())
             if request is None:  # neither we nor openssl could read it
-                self._log(OcspExchange(method, serials, "", 400, ()))
-                return 400, bytes.fromhex("30030a0101")  # malformedRequest
+                return self._malformed(method)
             self._log(OcspExchange(method, serials, signer.name, 500, ()))
-            return 500, bytes.fromhex("30030a0102")  # internalError
+            return 500, INTERNAL_ERROR
         finally:
             req_path.unlink(missing_ok=True)
             resp_path.unlink(missing_ok=True)
