@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import re
 import time
 import uuid
@@ -49,6 +48,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from harness.backends.base import write_private
 from harness.backends.docker_images import LABEL_HARNESS, LABEL_RUN, connect
 from harness.errors import HarnessError
 
@@ -299,9 +299,7 @@ class StunnelContainer:
             raise HarnessError(f"run directory {self.run_dir} must be an existing absolute path")
         check_loopback(self.config_text)
         expected = set(accept_services(self.config_text))
-        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(container_config(self.config_text))
+        write_private(self.config_path, container_config(self.config_text))
         if self._client is None:
             self._client = connect()
         try:

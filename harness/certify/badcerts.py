@@ -13,7 +13,6 @@ time budget of a whole scan). The private keys are written owner-only (0600).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from harness.pki.files import PUBLIC_MODE, SECRET_MODE, write_file
 
 ORG = "fixs-harness certify (must be refused)"
 
@@ -36,13 +37,8 @@ class CertPair:
     key: Path
 
 
-def _write(path: Path, data: bytes, mode: int) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+def _write(path: Path, data: bytes, *, secret: bool) -> Path:
+    write_file(path, data, mode=SECRET_MODE if secret else PUBLIC_MODE)
     return path
 
 
@@ -81,8 +77,8 @@ def make_bad_client_certs(directory: Path) -> dict[str, CertPair]:
     cert_pem, key_pem = _self_signed()
     out["self-signed"] = CertPair(
         "self-signed",
-        _write(directory / "self-signed-client.crt", cert_pem, 0o644),
-        _write(directory / "self-signed-client.key", key_pem, 0o600),
+        _write(directory / "self-signed-client.crt", cert_pem, secret=False),
+        _write(directory / "self-signed-client.key", key_pem, secret=True),
     )
     ca = trustme.CA(organization_name=ORG)
     now = datetime.now(UTC)
@@ -101,7 +97,7 @@ def make_bad_client_certs(directory: Path) -> dict[str, CertPair]:
         chain = b"".join(b.bytes() for b in leaf.cert_chain_pems)
         out[kind] = CertPair(
             kind,
-            _write(directory / f"{kind}-client.crt", chain, 0o644),
-            _write(directory / f"{kind}-client.key", leaf.private_key_pem.bytes(), 0o600),
+            _write(directory / f"{kind}-client.crt", chain, secret=False),
+            _write(directory / f"{kind}-client.key", leaf.private_key_pem.bytes(), secret=True),
         )
     return out

@@ -12,11 +12,10 @@ a Logout, or a disconnect, and no session. Both sessions reset sequence numbers
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.backends.base import TunnelStartError
+from harness.backends.base import TunnelStartError, write_private
 from harness.backends.python import PythonBackend
 from harness.certify.policy import TrustOptions
 from harness.certify.probe import Credentials
@@ -84,9 +83,7 @@ def _client_conf(
         lines += ["verifyChain = yes", f"CAfile = {trust.cafile}"]
     if credentials.psk_identity and credentials.psk_key:
         secrets = workdir / "certify-fix-psk.txt"
-        fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{credentials.psk_identity}:{credentials.psk_key.hex()}\n")
+        write_private(secrets, f"{credentials.psk_identity}:{credentials.psk_key.hex()}\n")
         lines += [f"PSKsecrets = {secrets}", f"PSKidentity = {credentials.psk_identity}"]
     return "\n".join(lines) + "\n"
 
