@@ -46,22 +46,3 @@ def new_key(length: int = KEY_LENGTH) -> str:
 def render_secrets(entries: tuple[PskSecret, ...]) -> bytes:
     """The file content, one line per entry, newline-terminated."""
     return "".join(f"{e.line()}\n" for e in entries).encode("ascii")
-
-
-def parse_secrets(text: str) -> tuple[PskSecret, ...]:
-    """Read a ``PSKsecrets`` file the way stunnel does (split at the first colon).
-
-    Blank lines are skipped. Raises ``ValueError`` naming the line number (never
-    the content, which is secret) for a line without a colon or with an empty
-    identity or key.
-    """
-    out: list[PskSecret] = []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        identity, sep, key = line.partition(":")
-        if not sep or not identity or not key:
-            raise ValueError(f"PSK secrets line {lineno}: expected IDENTITY:KEY")
-        out.append(PskSecret(identity=identity, key=key))
-    return tuple(out)
