@@ -12,8 +12,8 @@ same output (a standard pcap, dissected by :mod:`harness.dissect`):
   resets; writes synthesised TCP into the pcap. The fallback, and can be forced.
 
 A key log path (``<name>.keylog`` beside the pcap, created mode 0600, removed again
-if nobody wrote to it) is offered to endpoints the harness owns, so TLS 1.3 handshakes can be decrypted by the dissector and by
-Wireshark (Edit → Preferences → TLS → (Pre)-Master-Secret log filename).
+if nobody wrote to it) is offered to endpoints the harness owns, so TLS 1.3
+handshakes can be decrypted by the dissector and by Wireshark (Edit → Preferences → TLS → (Pre)-Master-Secret log filename).
 
 Usage::
 
@@ -111,6 +111,20 @@ class CaptureSession:
 
     def start(self) -> CaptureSession:
         self.pcap_path.parent.mkdir(parents=True, exist_ok=True)
+        # The key log holds traffic secrets: create it owner-only before any endpoint
+        # appends to it (OpenSSL and Python's ssl both open it for appending). First,
+        # so that a failure here leaves no relay or sniffer thread behind.
+        fd = os.open(self.keylog_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(fd)
+        os.chmod(self.keylog_path, 0o600)
+        try:
+            self._start_recorder()
+        except BaseException:
+            self._keylog_written()  # removes the still-empty key log
+            raise
+        return self
+
+    def _start_recorder(self) -> None:
         if self.method == "sniff":
             try:
                 self._sniffer = LoopbackSniffer(self.server[1], self.pcap_path).start()
@@ -122,12 +136,6 @@ class CaptureSession:
                 self.method, self.fallback_reason = "tap", str(exc)
         if self.method == "tap":
             self._tap = TapRelay(self.server, self.pcap_path).start()
-        # The key log holds traffic secrets: create it owner-only before any endpoint
-        # appends to it (OpenSSL and Python's ssl both open it for appending).
-        fd = os.open(self.keylog_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.close(fd)
-        os.chmod(self.keylog_path, 0o600)
-        return self
 
     def finish(self, timeout: float = 5.0) -> CaptureResult:
         """Let open connections end (up to ``timeout``), stop, and return the result."""

@@ -118,6 +118,18 @@ def test_session_stops_its_relay_when_the_body_raises(tmp_path: Path) -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("tap-")]
 
 
+def test_a_key_log_that_cannot_be_created_starts_no_relay(tmp_path: Path) -> None:
+    import threading
+
+    (tmp_path / "blocked.keylog").mkdir()  # the key log's name is taken by a directory
+    with pytest.raises(OSError):
+        open_capture("tap", ("127.0.0.1", 9), tmp_path, "blocked")
+    assert not [t for t in threading.enumerate() if t.name.startswith("tap-")]
+    # Negative control: the same call with a free name does start the relay.
+    with open_capture("tap", ("127.0.0.1", 9), tmp_path, "free"):
+        assert [t for t in threading.enumerate() if t.name.startswith("tap-")]
+
+
 def test_unused_keylog_leaves_no_file(tmp_path: Path) -> None:
     with open_capture("tap", ("127.0.0.1", 9), tmp_path, "quiet") as cap:
         assert cap.keylog_path.exists()  # ready for an endpoint, owner-only
