@@ -68,14 +68,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _pairs(config: pytest.Config) -> list[Any]:
-    from harness.runner.pairs import MATRIX_MEMBERS, BackendPair, all_pairs
+    from harness.runner.pairs import select_pairs
 
-    pairs = [BackendPair.parse(p) for p in config.getoption("--fixs-pair")]
-    if config.getoption("--fixs-local-pairs"):
-        pairs += all_pairs(["python", "stunnel-local"])
-    if config.getoption("--fixs-matrix"):
-        pairs += all_pairs(list(MATRIX_MEMBERS))
-    return list(dict.fromkeys(pairs)) or [BackendPair("python", "python")]
+    return select_pairs(
+        config.getoption("--fixs-pair"),
+        local=config.getoption("--fixs-local-pairs"),
+        matrix=config.getoption("--fixs-matrix"),
+    )
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:

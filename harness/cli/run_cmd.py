@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.runner.pairs import BackendPair
 
 FORMATS = ("json", "junit", "html", "markdown")
 
@@ -75,23 +79,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _pairs(args: argparse.Namespace) -> tuple[list[object], list[str]]:
-    from harness.runner.pairs import MATRIX_MEMBERS, BackendPair, all_pairs, make_backend
+def _pairs(args: argparse.Namespace) -> tuple[list[BackendPair], list[str]]:
+    """The requested pairs; with --local-pairs, stunnel-local pairs are dropped with a
+    note when stunnel is not installed (the main job still runs python:python)."""
+    from harness.runner.pairs import make_backend, select_pairs
 
+    pairs = select_pairs(args.pairs or [], local=args.local_pairs, matrix=args.matrix)
     notes: list[str] = []
-    pairs: list[BackendPair] = [BackendPair.parse(p) for p in (args.pairs or [])]
     if args.local_pairs:
-        pairs.append(BackendPair("python", "python"))
         avail = make_backend("stunnel-local").check()
-        if avail.ok:
-            pairs += [p for p in all_pairs(["python", "stunnel-local"]) if p not in pairs]
-        else:
+        if not avail.ok:
+            explicit = set(args.pairs or [])
+            pairs = [
+                p
+                for p in pairs
+                if "stunnel-local" not in (p.client, p.server) or p.name in explicit
+            ]
             notes.append(f"stunnel-local pairs skipped: {avail.reason}")
-    if args.matrix:
-        pairs += [p for p in all_pairs(list(MATRIX_MEMBERS)) if p not in pairs]
-    if not pairs:
-        pairs = [BackendPair("python", "python")]
-    return list(dict.fromkeys(pairs)), notes
+    return pairs, notes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,12 +126,12 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
     for pair in pairs:
-        for name in {pair.client, pair.server}:  # type: ignore[attr-defined]
+        for name in {pair.client, pair.server}:
             avail = make_backend(name).check()
             if not avail.ok:
                 raise HarnessError(f"backend {name} cannot run here: {avail.reason}")
     paths = args.paths or [Path("scenarios")]
-    items = collect(paths, pairs)  # type: ignore[arg-type]
+    items = collect(paths, pairs)
     if args.profile:
         load_profile(args.profile)  # fail early on a bad profile
         items = [

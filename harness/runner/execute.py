@@ -39,7 +39,7 @@ from harness.fixnet import (
     run_initiator,
 )
 from harness.pki import TestPKI
-from harness.runner.pairs import BackendPair
+from harness.runner.pairs import BackendPair, make_backend
 from harness.runner.sockets import LiveSocket, live_sockets, tcp_nodelay
 from harness.scenario import Scenario
 from harness.scenario.fixtures import pki_placeholder_values
@@ -98,7 +98,6 @@ class RunContext:
     pki: TestPKI
     capture: CaptureMethod = "auto"
     timeout: float = 10.0
-    backends: dict[str, TunnelBackend] = field(default_factory=dict)
     placeholders: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -258,8 +257,8 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         credentials=fix_credentials(scenario.fix.acceptor_credentials),
         reset_on_logon=True,
     )
-    client_backend = backend_for(ctx, pair.client)
-    server_backend = backend_for(ctx, pair.server)
+    client_backend = make_backend(pair.client)
+    server_backend = make_backend(pair.server)
     for backend in (client_backend, server_backend):
         avail = backend.check()
         if not avail.ok:
@@ -366,14 +365,6 @@ def _started(
         yield tunnel
     finally:
         tunnel.stop()
-
-
-def backend_for(ctx: RunContext, name: str) -> TunnelBackend:
-    from harness.runner.pairs import make_backend
-
-    if name not in ctx.backends:
-        ctx.backends[name] = make_backend(name)
-    return ctx.backends[name]
 
 
 __all__ = [

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from harness.backends.base import TunnelBackend
@@ -20,8 +21,27 @@ def backend_names() -> list[str]:
     return ["python", "stunnel-local", *(f"stunnel-docker/{s}" for s in DOCKER_SUITES)]
 
 
+_BACKENDS: dict[tuple[str, str], TunnelBackend] = {}
+_BACKENDS_LOCK = threading.Lock()
+
+
 def make_backend(name: str) -> TunnelBackend:
-    """The backend called ``name`` (raises HarnessError for an unknown name)."""
+    """The backend called ``name``, one instance per name (and per ``FIXS_STUNNEL``)
+    for the process, so that each backend's availability check (``stunnel -version``,
+    a Docker engine round trip) runs once, not once per scenario.
+
+    Raises:
+        HarnessError: an unknown name.
+    """
+    key = (name, os.environ.get("FIXS_STUNNEL", ""))
+    with _BACKENDS_LOCK:
+        backend = _BACKENDS.get(key)
+        if backend is None:
+            backend = _BACKENDS[key] = _new_backend(name)
+    return backend
+
+
+def _new_backend(name: str) -> TunnelBackend:
     if name == "python":
         return PythonBackend()
     if name == "stunnel-local":
@@ -64,3 +84,19 @@ class BackendPair:
 
 def all_pairs(members: tuple[str, ...] | list[str]) -> list[BackendPair]:
     return [BackendPair(c, s) for c in members for s in members]
+
+
+LOCAL_MEMBERS = ("python", "stunnel-local")
+
+
+def select_pairs(
+    explicit: list[str], *, local: bool = False, matrix: bool = False
+) -> list[BackendPair]:
+    """The pairs a run asked for: explicit ``CLIENT:SERVER`` ones, the four local
+    pairs, the 16 matrix pairs; ``python:python`` when nothing was asked for."""
+    pairs = [BackendPair.parse(p) for p in explicit]
+    if local:
+        pairs += all_pairs(LOCAL_MEMBERS)
+    if matrix:
+        pairs += all_pairs(MATRIX_MEMBERS)
+    return list(dict.fromkeys(pairs)) or [BackendPair("python", "python")]
