@@ -64,9 +64,6 @@ class CipherInfo:
     def hex(self) -> str:
         return format_code(self.code)
 
-    def label(self) -> str:
-        return f"{self.hex} {self.iana}" if self.iana else self.hex
-
 
 @dataclass(frozen=True)
 class Negotiated:
