@@ -37,7 +37,7 @@ from cryptography.hazmat.bindings.openssl.binding import Binding
 from OpenSSL import SSL
 
 from harness.capture.pcapfile import PcapWriter, TcpConversation
-from harness.certify.hello import HelloSpec, client_hello, flight_over
+from harness.certify.hello import HelloSpec, client_hello, flight_over, is_ip_address
 from harness.dissect import Handshake, KeyLog, dissect_streams
 
 _binding = Binding()
@@ -232,8 +232,6 @@ class TlsClient:
             return wire, None
         conn = SSL.Connection(self.ctx, None)
         host = self.target.host
-        from harness.certify.hello import is_ip_address
-
         if not is_ip_address(host):
             conn.set_tlsext_host_name(host.encode("idna"))
         if session is not None:

@@ -13,14 +13,12 @@ it lists the profile's suites, marking required ones and errata.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import re
 import shutil
 import subprocess
 import sys
 from typing import Any
-
-_LINE = re.compile(r"^\s*0x([0-9A-F]{2}),0x([0-9A-F]{2})\s")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,11 +56,13 @@ def local_negotiable() -> tuple[set[int] | None, str]:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as exc:
         return None, f"openssl failed: {exc}"
+    from harness.tls.registry import parse_code
+
     codes = set()
     for line in out.splitlines():
-        m = _LINE.match(line)
-        if m:
-            codes.add(int(m.group(1) + m.group(2), 16))
+        # "0xC0,0x30 - ECDHE-RSA-AES256-GCM-SHA384 TLSv1.2 Kx=ECDH ..."
+        with contextlib.suppress(ValueError, IndexError):
+            codes.add(parse_code(line.split()[0]))
     return codes, version
 
 
