@@ -53,10 +53,6 @@ class Status(enum.Enum):
     SELF_SIGNED = "self-signed"
     """Its own issuer: verifies only where it is pinned (its ``.pin.pem`` as CAfile)."""
 
-    @property
-    def verifies_against_root(self) -> bool:
-        return self is Status.VALID
-
 
 @dataclass(frozen=True)
 class CAFiles:
