@@ -423,26 +423,45 @@ def _auth_checks(c: _Checks, expect: Expectations, obs: Observation, unusable: s
                 identity,
             )
         suite = suite_by_code(hs.cipher_selected) if hs.cipher_selected is not None else None
-        is_psk = suite is not None and (
-            "PSK" in (suite.kex or "").upper() or hs.version_selected == 0x0304
-        )
+        if hs.version_selected == 0x0304:
+            # TLS 1.3 suites carry no key exchange: the server accepts a PSK with the
+            # pre_shared_key extension (41) in its ServerHello
+            is_psk = 41 in hs.extensions_selected
+            observed = f"{_suite_label(hs.cipher_selected)}, pre_shared_key " + (
+                "accepted" if is_psk else "not accepted"
+            )
+        else:
+            is_psk = suite is not None and "PSK" in (suite.kex or "").upper()
+            observed = _suite_label(hs.cipher_selected)
         c.add(
             "auth.psk-suite",
-            "A PSK cipher suite was negotiated",
+            "A PSK key exchange was negotiated",
             "2.3.1",
             PASS if is_psk else FAIL,
-            "a PSK suite",
-            _suite_label(hs.cipher_selected),
+            "a PSK suite (TLS 1.3: the server's pre_shared_key extension)",
+            observed,
         )
-        _present(
-            c,
-            "auth.no-certificates",
-            "No certificates exchanged under PSK",
-            "2.4.2",
-            hs.server_certificates,
-            False,
-            negotiated_ok,
-        )
+        if hs.server_certificates is None and hs.version_selected == 0x0304 and is_psk:
+            # encrypted, but RFC 8446 4.2.11: a server that accepts a PSK in its
+            # ServerHello authenticates with it and sends no Certificate
+            c.add(
+                "auth.no-certificates",
+                "No certificates exchanged under PSK",
+                "2.4.2",
+                PASS,
+                "no certificate",
+                "none: the ServerHello accepts the PSK (TLS 1.3 then sends no Certificate)",
+            )
+        else:
+            _present(
+                c,
+                "auth.no-certificates",
+                "No certificates exchanged under PSK",
+                "2.4.2",
+                hs.server_certificates,
+                False,
+                negotiated_ok,
+            )
 
 
 def _present(
