@@ -7,6 +7,7 @@ the file and line.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -195,12 +196,21 @@ def load_profile(name_or_path: str) -> Profile:
         if not path.is_file():
             raise HarnessError(f"profile file not found: {name_or_path}")
         return profile_from_file(path)
-    path = _builtin_dir() / f"{name_or_path}.yaml"
+    return _builtin_profile(name_or_path)
+
+
+# Built-in profiles ship with the package and do not change while it runs, and the
+# runner asks for a scenario's profile at collection and again for every backend
+# pair; parse each once (a Profile is frozen, so sharing it is safe). Errors are not
+# cached: functools.cache only remembers returned values.
+@cache
+def _builtin_profile(name: str) -> Profile:
+    path = _builtin_dir() / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(list_profiles())
-        raise HarnessError(f"unknown profile {name_or_path!r}; built-in profiles: {known}")
+        raise HarnessError(f"unknown profile {name!r}; built-in profiles: {known}")
     profile = profile_from_file(path)
-    if profile.name != name_or_path:
+    if profile.name != name:
         raise LocatedError(
             profile.location, f"profile name {profile.name!r} does not match its file name"
         )
