@@ -33,16 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.bindings.openssl.binding import Binding
 from OpenSSL import SSL
 
 from harness.capture.pcapfile import PcapWriter, TcpConversation
 from harness.certify.hello import HelloSpec, client_hello, flight_over, is_ip_address
 from harness.dissect import Handshake, KeyLog, dissect_streams
-
-_binding = Binding()
-_lib: Any = _binding.lib
-_ffi: Any = _binding.ffi
+from harness.tunnel.tlsctx import install_psk_client
 
 _VERSION_CONST = {
     0x0300: SSL.SSL3_VERSION,
@@ -198,29 +194,12 @@ class TlsClient:
             ctx.use_certificate_chain_file(str(creds.cert))
             ctx.use_privatekey_file(str(creds.key or creds.cert))
         if creds.psk_identity is not None and creds.psk_key is not None:
-            self._install_psk(ctx, creds.psk_identity, creds.psk_key)
+            self._keep.append(install_psk_client(ctx, creds.psk_identity, creds.psk_key))
         ctx.set_keylog_callback(self._keylog)
         self.ctx = ctx
 
     def _keylog(self, conn: SSL.Connection, line: bytes) -> None:
         self._lines.setdefault(id(conn), []).append(line)
-
-    def _install_psk(self, ctx: SSL.Context, identity: str, key: bytes) -> None:
-        ident = identity.encode()
-
-        def callback(ssl: Any, hint: Any, id_out: Any, max_id: int, psk: Any, max_psk: int) -> int:
-            if len(ident) + 1 > max_id or len(key) > max_psk:
-                return 0
-            _ffi.memmove(id_out, ident + b"\0", len(ident) + 1)
-            _ffi.memmove(psk, key, len(key))
-            return len(key)
-
-        cb = _ffi.callback(
-            "unsigned int(SSL *, const char *, char *, unsigned int, unsigned char *, unsigned int)",
-            callback,
-        )
-        self._keep.append(cb)
-        _lib.SSL_CTX_set_psk_client_callback(ctx._context, cb)
 
     def handshake(
         self, name: str, *, session: SSL.Session | None = None

@@ -58,6 +58,35 @@ _PIN_FORGIVEN = {
 }
 
 
+def install_psk_client(
+    ctx: SSL.Context,
+    identity: str,
+    key: bytes,
+    on_use: Callable[[Any], None] | None = None,
+) -> Any:
+    """Install OpenSSL's PSK client callback on ``ctx``: it answers every handshake
+    with ``identity`` and ``key`` (TLS 1.2 PSK suites, and TLS 1.3 external PSK).
+    ``on_use(ssl)`` runs each time the key is handed out. The returned ffi callback
+    must be kept alive as long as the context."""
+    ident = identity.encode()
+
+    def callback(ssl: Any, hint: Any, id_out: Any, max_id: int, psk: Any, max_psk: int) -> int:
+        if len(ident) + 1 > max_id or len(key) > max_psk:
+            return 0
+        _ffi.memmove(id_out, ident + b"\0", len(ident) + 1)
+        _ffi.memmove(psk, key, len(key))
+        if on_use is not None:
+            on_use(ssl)
+        return len(key)
+
+    cb = _ffi.callback(
+        "unsigned int(SSL *, const char *, char *, unsigned int, unsigned char *, unsigned int)",
+        callback,
+    )
+    _lib.SSL_CTX_set_psk_client_callback(ctx._context, cb)
+    return cb
+
+
 class TLSConnState:
     """Per-connection data the OpenSSL callbacks need (set as the Connection's app data)."""
 
@@ -353,13 +382,14 @@ class ServiceTLS:
                     svc, "PSKidentity", f'No pre-shared key found for PSK identity "{wanted}"'
                 )
             self._psk_client = match
-            cb = _ffi.callback(
-                "unsigned int(SSL *, const char *, char *, unsigned int,"
-                " unsigned char *, unsigned int)",
-                self._psk_client_callback,
-            )
-            self._keep.append(cb)
-            _lib.SSL_CTX_set_psk_client_callback(self.ctx._context, cb)
+
+            def used(ssl: Any) -> None:
+                state = _state_of(ssl)
+                if state is not None:
+                    state.psk_identity = match.identity
+                    state.log(INFO, f'PSK client configured for identity "{match.identity}"')
+
+            self._keep.append(install_psk_client(self.ctx, match.identity, match.key, used))
         else:
             cb = _ffi.callback(
                 "unsigned int(SSL *, const char *, unsigned char *, unsigned int)",
@@ -384,23 +414,6 @@ class ServiceTLS:
         if state is not None:
             state.log(NOTICE, f'Key configured for PSK identity "{name}"')
         return len(key)
-
-    def _psk_client_callback(
-        self, ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max_psk: int
-    ) -> int:
-        entry = self._psk_client
-        state = _state_of(ssl)
-        if entry is None:
-            return 0
-        ident = entry.identity.encode()
-        if len(ident) + 1 > max_id or len(entry.key) > max_psk:
-            return 0
-        _ffi.memmove(identity, ident + b"\0", len(ident) + 1)
-        _ffi.memmove(psk, entry.key, len(entry.key))
-        if state is not None:
-            state.psk_identity = entry.identity
-            state.log(INFO, f'PSK client configured for identity "{entry.identity}"')
-        return len(entry.key)
 
     def _verify_callback(self, preverify_ok: int, store_ctx: Any) -> int:
         try:
