@@ -131,6 +131,7 @@ class TunnelBackend(abc.ABC):
 def write_private(path: Path, text: str) -> Path:
     """Write a file readable by its owner only (configs may name key files)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: tighten it
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     return path

@@ -11,7 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-FORMATS = ("json", "junit", "html", "markdown")
+from harness.cli.common import REPORT_FORMATS, parse_formats, secret_from_env
+
 CASES = ("1a", "1b", "2", "3a", "3b")
 
 
@@ -29,8 +30,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--format",
-        default=",".join(FORMATS),
-        help=f"comma-separated report formats (default: {','.join(FORMATS)})",
+        default=",".join(REPORT_FORMATS),
+        help=f"comma-separated report formats (default: {','.join(REPORT_FORMATS)})",
     )
     p.add_argument(
         "--timeout", type=float, default=5.0, help="seconds per probe connection (default: 5)"
@@ -160,18 +161,6 @@ def parse_hostport(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _formats(text: str) -> list[str]:
-    from harness.errors import HarnessError
-
-    formats = [f.strip() for f in text.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise HarnessError(
-            f"unknown report format(s): {', '.join(unknown)} (known: {', '.join(FORMATS)})"
-        )
-    return formats
-
-
 def _existing(path: Path | None, flag: str) -> Path | None:
     from harness.errors import HarnessError
 
@@ -239,8 +228,6 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
 
 def _fix_logon(args: argparse.Namespace) -> Any:
     """The FIX Logon probe's settings from the flags (None when not asked for)."""
-    import os
-
     from harness.certify.fixlogon import FixLogon
     from harness.errors import HarnessError
 
@@ -255,15 +242,10 @@ def _fix_logon(args: argparse.Namespace) -> Any:
         raise HarnessError("give --password or --password-env, not both")
     password = args.password
     if args.password_env is not None:
-        password = os.environ.get(args.password_env)
-        if password is None:
-            raise HarnessError(f"--password-env: variable {args.password_env} is not set")
+        password = secret_from_env(args.password_env, "--password-env")
     raw = None
     if args.raw_data_env is not None:
-        value = os.environ.get(args.raw_data_env)
-        if value is None:
-            raise HarnessError(f"--raw-data-env: variable {args.raw_data_env} is not set")
-        raw = value.encode()
+        raw = secret_from_env(args.raw_data_env, "--raw-data-env").encode()
     logon = FixLogon(
         sender_comp_id=args.sender,
         target_comp_id=args.target,
@@ -286,7 +268,7 @@ def run_server(args: argparse.Namespace) -> int:
     from harness.report import write_reports
 
     host, port = parse_hostport(args.address)
-    formats = _formats(args.format)
+    formats = parse_formats(args.format)
     profile = load_profile(args.profile)
     if args.concurrency < 1:
         raise HarnessError("--concurrency must be at least 1")
@@ -343,7 +325,7 @@ def run_client(args: argparse.Namespace) -> int:
     from harness.report import write_reports
 
     host, port = parse_hostport(args.listen)
-    formats = _formats(args.format)
+    formats = parse_formats(args.format)
     profile = load_profile(args.profile)
     if args.pki is not None and not (args.pki / "manifest.json").is_file():
         raise HarnessError(f"--pki {args.pki}: not a test PKI directory (no manifest.json)")

@@ -20,6 +20,8 @@ import argparse
 import sys
 from typing import Any
 
+from harness.cli.common import secret_from_env
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -105,7 +107,6 @@ def _host_port(text: str, flag: str) -> tuple[str, int]:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    import os
     from pathlib import Path
 
     import yaml
@@ -139,21 +140,15 @@ def _settings(args: argparse.Namespace) -> Any:
         if value is not None:
             data[key] = value
 
-    def env(var: str) -> str:
-        value = os.environ.get(var)
-        if value is None:
-            raise HarnessError(f"environment variable {var} is not set")
-        return value
-
     creds = dict(data.get("credentials") or {})
     if args.username:
         creds["username"] = args.username
     if args.password_env:
-        creds["password"] = env(args.password_env)
+        creds["password"] = secret_from_env(args.password_env, "--password-env")
     if args.raw_data_env:
         creds.pop("password", None)
         creds.pop("username", None)
-        creds["raw_data"] = env(args.raw_data_env)
+        creds["raw_data"] = secret_from_env(args.raw_data_env, "--raw-data-env")
     if creds:
         data["credentials"] = creds
     return SessionSettings.from_mapping(data, origin=origin)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from harness.runner.pairs import BackendPair
 
-FORMATS = ("json", "junit", "html", "markdown")
+from harness.cli.common import REPORT_FORMATS, parse_formats
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,8 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--format",
-        default=",".join(FORMATS),
-        help=f"comma-separated report formats (default: {','.join(FORMATS)})",
+        default=",".join(REPORT_FORMATS),
+        help=f"comma-separated report formats (default: {','.join(REPORT_FORMATS)})",
     )
     p.add_argument(
         "--capture",
@@ -114,12 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.runner.run import Item, Runner, collect, verdict_exit_code
 
     console = Console(stderr=True)
-    formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise HarnessError(
-            f"unknown report format(s): {', '.join(unknown)} (known: {', '.join(FORMATS)})"
-        )
+    formats = parse_formats(args.format)
     if args.workers < 1:
         raise HarnessError("--workers must be at least 1")
     pairs, notes = _pairs(args)
