@@ -51,12 +51,12 @@ from typing import TYPE_CHECKING, Any
 from harness.backends.base import write_private
 from harness.backends.docker_images import LABEL_HARNESS, LABEL_RUN, connect
 from harness.errors import HarnessError
+from harness.stunnelconf.logfacts import parse_log
 
 if TYPE_CHECKING:
     from docker.client import DockerClient
 
 #: ``Service [NAME] (FD=N) bound to HOST:PORT`` (stunnel 5.x, every version built here).
-BOUND_RE = re.compile(r"Service \[(?P<service>[^\]]+)\] \(FD=\d+\) bound to (?P<address>\S+)")
 #: stunnel's start-up error lines: ``[!] ...`` on stderr, ``LOG3[ui]: ...`` in the log.
 _ERROR_RE = re.compile(r"^(?:\[!\]\s*(?P<a>.+)|.*LOG[0-3]\[ui\]: (?P<b>.+))$", re.M)
 _FAILED_MARK = "Configuration failed"
@@ -95,12 +95,7 @@ def parse_bound(log: str) -> dict[str, tuple[str, int]]:
     ``Service [srv] (FD=8) bound to 127.0.0.1:46791`` → ``{"srv": ("127.0.0.1", 46791)}``;
     an IPv6 address (``::1:7000`` or ``[::1]:7000``) keeps its colons.
     """
-    bound: dict[str, tuple[str, int]] = {}
-    for match in BOUND_RE.finditer(log):
-        host, _, port = match.group("address").rpartition(":")
-        if port.isdigit():
-            bound[match.group("service")] = (host.strip("[]"), int(port))
-    return bound
+    return {svc: addrs[0] for svc, addrs in parse_log(log).bound_addresses().items()}
 
 
 def error_lines(log: str) -> list[str]:

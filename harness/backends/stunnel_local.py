@@ -85,7 +85,7 @@ def wait_for_bound(
         text = read_log()
         facts = parse_log(text)
         if all(s in facts.bound for s in services):
-            return {svc: [_split(a) for a in addrs] for svc, addrs in facts.bound.items()}
+            return facts.bound_addresses()
         if facts.configuration_failed or exited():
             errors = [e for e in facts.startup_errors if "Configuration failed" not in e]
             detail = errors[-1] if errors else "stunnel exited"
@@ -96,11 +96,6 @@ def wait_for_bound(
             )
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
-
-
-def _split(addr: str) -> tuple[str, int]:
-    host, _, port = addr.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 class LocalStunnel(Tunnel):

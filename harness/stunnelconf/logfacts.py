@@ -66,6 +66,16 @@ class LogFacts:
     def negotiated(self) -> list[ConnectionFacts]:
         return [c for c in self.connections.values() if c.negotiated]
 
+    def bound_addresses(self) -> dict[str, list[tuple[str, int]]]:
+        """``bound to`` addresses as (host, port); an IPv6 host keeps its colons."""
+        out: dict[str, list[tuple[str, int]]] = {}
+        for service, addrs in self.bound.items():
+            for addr in addrs:
+                host, _, port = addr.rpartition(":")
+                if port.isdigit():
+                    out.setdefault(service, []).append((host.strip("[]"), int(port)))
+        return out
+
 
 def parse_log(text: str) -> LogFacts:
     facts = LogFacts()
