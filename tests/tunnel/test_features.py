@@ -84,7 +84,7 @@ def test_http_connect_wrong_proxy_password_refused(
         )
         with PY.start(client, tmp_path, label="client") as c:
             assert roundtrip(c.address(), b"x") == b""
-            time.sleep(0.1)
+            c.wait_connections_closed(5.0)
             assert "CONNECT request rejected: HTTP/1.1 407" in c.log_text()
             assert "wrong" not in c.log_text()
         assert proxy.requests[0].status == 407
@@ -264,17 +264,18 @@ def test_client_session_resumption(pki: TestPKI, echo: EchoServer, tmp_path: Pat
     with tunnel_pair(PY, client, PY, server, tmp_path) as (c, s):
         for _ in range(2):
             assert roundtrip(c.address(), b"again") == b"again"
-        time.sleep(0.1)
+        s.wait_connections_closed(5.0)
         server_facts = list(s.facts().connections.values())
     assert [f.reused for f in server_facts] == [False, True]
     # control: sessionResume = no
     client2 = _set(client, sessionResume="no")
-    with tunnel_pair(
-        PY, client2, PY, server, tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path
-    ) as (c, s):
+    control = tmp_path / "control"  # its own logs, not appended to the first pair's
+    control.mkdir()
+    with tunnel_pair(PY, client2, PY, server, control) as (c, s):
         for _ in range(2):
             assert roundtrip(c.address(), b"again") == b"again"
-        time.sleep(0.1)
+        c.wait_connections_closed(5.0)
+        s.wait_connections_closed(5.0)
         assert [f.reused for f in s.facts().connections.values()] == [False, False]
 
 
