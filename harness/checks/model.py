@@ -24,17 +24,45 @@ from harness.profiles.codes import format_code
 
 
 class Verdict(StrEnum):
+    """The outcome of one check (and, folded, of a scenario or a run).
+
+    ``warn``: a rule the profile keeps as a recommendation (not a requirement) was
+    not met; it is shown but does not fail the run. ``not-applicable``: the rule
+    cannot apply here (an ECDSA suite against an RSA-only server), with the reason.
+    ``not-reached``: the check did not run because an earlier one failed
+    (``CheckResult.consequence_of`` names it), so one defect reads as one defect.
+    Only pass, fail and inconclusive are ever the verdict of a scenario or a run.
+    """
+
     PASS = "pass"
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
+    WARN = "warn"
+    NOT_APPLICABLE = "not-applicable"
+    NOT_REACHED = "not-reached"
+
+
+# The verdicts a scenario, a certify run or a whole run can have.
+RESULT_VERDICTS = (Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE)
+
+# What counts as evidence that something was checked and held.
+_POSITIVE = frozenset({Verdict.PASS, Verdict.WARN})
 
 
 def combine(verdicts: list[Verdict], *, error: bool = False) -> Verdict:
     """fail if any fail; inconclusive if none fail but some are (or an error
-    stopped the run); pass otherwise. No checks at all is inconclusive, not pass."""
+    stopped the run); pass otherwise. No checks at all is inconclusive, not pass, and
+    so is a list where nothing passed (only not-applicable / not-reached): nothing
+    was shown to hold. A not-reached check without any failure is inconclusive too
+    (it names a cause that did not fail). Warnings do not fail."""
     if Verdict.FAIL in verdicts:
         return Verdict.FAIL
-    if error or not verdicts or Verdict.INCONCLUSIVE in verdicts:
+    if (
+        error
+        or Verdict.INCONCLUSIVE in verdicts
+        or Verdict.NOT_REACHED in verdicts
+        or not any(v in _POSITIVE for v in verdicts)
+    ):
         return Verdict.INCONCLUSIVE
     return Verdict.PASS
 
@@ -50,6 +78,12 @@ class CheckResult:
     expected: str
     observed: str
     reason: str | None = None
+    # requirement (fails the run) or recommendation (a profile may keep it a warning)
+    rule: Literal["requirement", "recommendation"] = "requirement"
+    # for not-reached: the id of the failed check this one is a consequence of
+    consequence_of: str | None = None
+    # decisive facts quoted verbatim: tunnel log lines, the alert on the wire
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,7 +209,7 @@ class RunResult:
         return combine(verdicts)
 
     def counts(self) -> dict[Verdict, int]:
-        out = dict.fromkeys(Verdict, 0)
+        out = dict.fromkeys(RESULT_VERDICTS, 0)
         for r in self.results:
             out[r.verdict] += 1
         return out

@@ -198,7 +198,14 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
 
     out = Console()
     result = run.results[0]
-    colour = {"pass": "green", "fail": "red", "inconclusive": "yellow"}
+    colour = {
+        "pass": "green",
+        "fail": "red",
+        "inconclusive": "yellow",
+        "warn": "yellow",
+        "not-applicable": "dim",
+        "not-reached": "dim",
+    }
     for check in result.checks:
         if check.verdict.value == "pass":
             continue
@@ -209,7 +216,7 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
             f"observed {check.observed}{section}" + (f" [{check.reason}]" if check.reason else ""),
             highlight=False,
         )
-    counts = {"pass": 0, "fail": 0, "inconclusive": 0}
+    counts = dict.fromkeys(colour, 0)
     for check in result.checks:
         counts[check.verdict.value] += 1
     verdict = {0: "[green]COMPLIANT[/]", 1: "[red]NON-COMPLIANT[/]"}.get(

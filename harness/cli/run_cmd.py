@@ -172,7 +172,14 @@ def run(args: argparse.Namespace) -> int:
     pair_names = list(result.backend_pairs)
     for name in pair_names:
         table.add_column(name)
-    colour = {"pass": "green", "fail": "red", "inconclusive": "yellow"}
+    colour = {
+        "pass": "green",
+        "fail": "red",
+        "inconclusive": "yellow",
+        "warn": "yellow",
+        "not-applicable": "dim",
+        "not-reached": "dim",
+    }
     for sid in result.scenario_ids:
         row = [sid]
         for name in pair_names:

@@ -22,9 +22,10 @@ from harness.checks.model import (
     Verdict,
 )
 
-SCHEMA_VERSION: Literal["1.0"] = "1.0"
+SCHEMA_VERSION: Literal["1.1"] = "1.1"
 
 VerdictName = Literal["pass", "fail", "inconclusive"]
+CheckVerdictName = Literal["pass", "fail", "inconclusive", "warn", "not-applicable", "not-reached"]
 
 
 class _Out(BaseModel):
@@ -55,10 +56,19 @@ class CheckOut(_Out):
     id: str = Field(description="stable check id, e.g. tls.cipher.expected")
     title: str
     guide_section: str | None
-    verdict: VerdictName
+    verdict: CheckVerdictName
     expected: str
     observed: str
     reason: str | None = Field(description="why inconclusive / extra context")
+    rule: Literal["requirement", "recommendation"] = Field(
+        default="requirement", description="a recommendation may be kept a warning"
+    )
+    consequence_of: str | None = Field(
+        default=None, description="not-reached: the failed check this follows from"
+    )
+    evidence: list[str] = Field(
+        default_factory=list, description="decisive log lines and wire facts, verbatim"
+    )
 
 
 class CertificateOut(_Out):
@@ -130,7 +140,7 @@ class SummaryOut(_Out):
 class ReportOut(_Out):
     """Top level of report.json."""
 
-    schema_version: Literal["1.0"]
+    schema_version: Literal["1.1"]
     harness_version: str
     started: str = Field(description="ISO 8601")
     finished: str = Field(description="ISO 8601")
@@ -167,6 +177,9 @@ def _check(c: CheckResult) -> CheckOut:
         expected=c.expected,
         observed=c.observed,
         reason=c.reason,
+        rule=c.rule,
+        consequence_of=c.consequence_of,
+        evidence=list(c.evidence),
     )
 
 

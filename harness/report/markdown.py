@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from harness.checks.model import RunResult, Verdict
 
-_MARK = {Verdict.PASS: "✅ pass", Verdict.FAIL: "❌ fail", Verdict.INCONCLUSIVE: "⚠️ inconclusive"}
+_MARK = {
+    Verdict.PASS: "✅ pass",
+    Verdict.FAIL: "❌ fail",
+    Verdict.INCONCLUSIVE: "⚠️ inconclusive",
+    Verdict.WARN: "⚠️ warn",
+    Verdict.NOT_APPLICABLE: "➖ not applicable",
+    Verdict.NOT_REACHED: "⏭️ not reached",
+}
 
 
 def _cell(text: str) -> str:
