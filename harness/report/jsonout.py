@@ -168,6 +168,17 @@ def _negotiated(n: Negotiated | None) -> NegotiatedOut | None:
     )
 
 
+def _result_verdict(v: Verdict) -> VerdictName:
+    """A scenario or a run folds to pass, fail or inconclusive only (checks.combine)."""
+    if v is Verdict.PASS:
+        return "pass"
+    if v is Verdict.FAIL:
+        return "fail"
+    if v is Verdict.INCONCLUSIVE:
+        return "inconclusive"
+    raise ValueError(f"not a result verdict: {v}")
+
+
 def _check(c: CheckResult) -> CheckOut:
     return CheckOut(
         id=c.id,
@@ -209,7 +220,7 @@ def _result(r: ScenarioResult) -> ResultOut:
         backend_pair=r.backend_pair,
         client_backend=r.client_backend,
         server_backend=r.server_backend,
-        verdict=r.verdict.value,
+        verdict=_result_verdict(r.verdict),
         duration_s=round(r.duration_s, 3),
         error=r.error,
         negotiated=_negotiated(r.negotiated),
@@ -241,7 +252,7 @@ def report_model(run: RunResult) -> ReportOut:
             passed=counts[Verdict.PASS],
             failed=counts[Verdict.FAIL],
             inconclusive=counts[Verdict.INCONCLUSIVE],
-            verdict=run.verdict.value,
+            verdict=_result_verdict(run.verdict),
         ),
         backend_pairs=list(run.backend_pairs),
         results=[_result(r) for r in run.results],
