@@ -200,12 +200,19 @@ def run(args: argparse.Namespace) -> int:
         for c in r.checks:
             if c.verdict.value == "pass":
                 continue
-            label = "[red]FAIL[/]" if c.verdict.value == "fail" else "[yellow]INCONCLUSIVE[/]"
+            label = {
+                "fail": "[red]FAIL[/]",
+                "warn": "[yellow]WARN[/]",
+                "not-reached": "[dim]NOT-REACHED[/]",
+                "not-applicable": "[dim]NOT-APPLICABLE[/]",
+            }.get(c.verdict.value, "[yellow]INCONCLUSIVE[/]")
             section = f" (guide {c.guide_section})" if c.guide_section else ""
             detail = f"{c.id}{section}: expected {c.expected}; observed {c.observed}"
             if c.reason:
                 detail += f" [{c.reason}]"
             out.print(f"{label} {where} {escape(detail)}")
+            for line in c.evidence:
+                out.print(f"    {escape(line)}")
     counts = {k.value: v for k, v in result.counts().items()}
     out.print(
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"

@@ -26,7 +26,7 @@ from harness.profiles.codes import (
     parse_code,
 )
 from harness.profiles.loader import list_profiles, load_profile, profile_json_schema
-from harness.profiles.model import Erratum, KeySizes, Profile, Suite, UseCase
+from harness.profiles.model import Erratum, KeySizes, Profile, SocketRule, Suite, UseCase
 
 __all__ = [
     "TLS_VERSIONS",
@@ -34,6 +34,7 @@ __all__ = [
     "Erratum",
     "KeySizes",
     "Profile",
+    "SocketRule",
     "Suite",
     "UseCase",
     "format_code",

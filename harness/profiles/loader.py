@@ -23,7 +23,7 @@ from harness.profiles.codes import (
     parse_code,
 )
 from harness.profiles.located_yaml import Locator, load_located_yaml, located_validation_error
-from harness.profiles.model import Erratum, KeySizes, Profile, Suite, UseCase
+from harness.profiles.model import Erratum, KeySizes, Profile, SocketRule, Suite, UseCase
 
 #: How a cipher code looks in YAML. fixs-harness reads an unquoted 0xC030 as text
 #: (generic YAML tools read it as an integer, hence both types in the schema).
@@ -78,6 +78,25 @@ class UseCaseDoc(_Doc):
     client_certificate_required: bool
 
 
+class SocketRuleDoc(_Doc):
+    """A socket option judged on the live data sockets (``socket.nodelay.*``)."""
+
+    option: Literal["TCP_NODELAY"] = Field(description="the socket option read off live sockets")
+    value: Literal[0, 1] = Field(description="the value the live sockets must carry")
+    sockets: list[Literal["l", "r"]] = Field(
+        min_length=1, description="l: accepted local sockets, r: outgoing remote sockets"
+    )
+    rule: Literal["requirement", "recommendation"] = Field(
+        description="what the source makes of it: a requirement or a recommendation"
+    )
+    when_not_met: Literal["fail", "warn"] = Field(
+        default="fail",
+        description="fail the check, or (a recommendation only) show a warning that does not fail the run",
+    )
+    section: str | None = Field(default=None, description="the source's section")
+    text: str = ""
+
+
 class ProfileDoc(_Doc):
     """The profile file format (docs/profiles.md; schema docs/schemas/profile.schema.json)."""
 
@@ -92,6 +111,10 @@ class ProfileDoc(_Doc):
     use_cases: dict[str, UseCaseDoc] = Field(default_factory=dict)
     errata: list[ErratumDoc] = Field(default_factory=list)
     notes: str = ""
+    socket_rules: list[SocketRuleDoc] = Field(
+        default_factory=list,
+        description="socket options judged on the live data sockets, whatever the config says",
+    )
 
 
 def _cross_check(doc: ProfileDoc, loc: Locator) -> None:
@@ -112,6 +135,18 @@ def _cross_check(doc: ProfileDoc, loc: Locator) -> None:
         if s.erratum is not None and s.erratum not in {e.id for e in doc.errata}:
             raise LocatedError(
                 loc.location(("suites", i, "erratum")), f"no erratum with id {s.erratum!r}"
+            )
+    options: set[str] = set()
+    for i, r in enumerate(doc.socket_rules):
+        if r.option in options:
+            raise LocatedError(
+                loc.location(("socket_rules", i, "option")), f"socket rule {r.option} listed twice"
+            )
+        options.add(r.option)
+        if r.rule == "requirement" and r.when_not_met == "warn":
+            raise LocatedError(
+                loc.location(("socket_rules", i, "when_not_met")),
+                "a requirement cannot be kept a warning: only a recommendation can",
             )
     for i, code in enumerate(doc.required_suites):
         if code not in seen:
@@ -169,6 +204,18 @@ def _to_profile(doc: ProfileDoc, loc: Locator) -> Profile:
         errata=tuple(Erratum(e.id, e.title, e.text.strip(), tuple(e.codes)) for e in doc.errata),
         notes=doc.notes.strip(),
         location=loc.location(),
+        socket_rules=tuple(
+            SocketRule(
+                option=r.option,
+                value=r.value,
+                sockets=tuple(dict.fromkeys(r.sockets)),
+                rule=r.rule,
+                when_not_met=r.when_not_met,
+                section=r.section,
+                text=r.text.strip(),
+            )
+            for r in doc.socket_rules
+        ),
     )
 
 

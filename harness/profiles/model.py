@@ -72,6 +72,30 @@ class UseCase:
     client_certificate_required: bool
 
 
+#: requirement: a miss fails the run; recommendation: a miss fails too unless the
+#: profile keeps it a warning (``when_not_met: warn``).
+RuleKind = Literal["requirement", "recommendation"]
+
+
+@dataclass(frozen=True)
+class SocketRule:
+    """A socket option the live data sockets must carry, whatever the config says.
+
+    ``sockets`` are stunnel's targets: ``l`` (the socket a tunnel accepted from its
+    local side) and ``r`` (the socket it opened to its remote peer). The check
+    reads the option off the four live sockets of a FIX link (``socket.nodelay.*``)
+    and compares it with ``value``.
+    """
+
+    option: Literal["TCP_NODELAY"]
+    value: int
+    sockets: tuple[Literal["l", "r"], ...]
+    rule: RuleKind
+    when_not_met: Literal["fail", "warn"]
+    section: str | None
+    text: str = ""
+
+
 @dataclass(frozen=True)
 class Profile:
     """A policy: versions, suites, key sizes, use cases, errata, and its source."""
@@ -88,6 +112,7 @@ class Profile:
     errata: tuple[Erratum, ...]
     notes: str
     location: SourceLocation
+    socket_rules: tuple[SocketRule, ...] = ()
 
     def suite(self, code: int) -> Suite | None:
         """The profile's entry for ``code``, or None when the suite is not allowed."""
@@ -125,6 +150,13 @@ class Profile:
         for u in self.use_cases:
             if u.id == case_id:
                 return u
+        return None
+
+    def socket_rule(self, option: str) -> SocketRule | None:
+        """The profile's rule for a live socket option (``TCP_NODELAY``), if any."""
+        for r in self.socket_rules:
+            if r.option == option:
+                return r
         return None
 
     @property

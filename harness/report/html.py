@@ -104,7 +104,7 @@ def _kv_table(rows: list[tuple[str, str]]) -> str:
 def _negotiated(result: ScenarioResult) -> str:
     n = result.negotiated
     if n is None:
-        return '<p class="muted">Nothing was negotiated.</p>'
+        return ""  # no completed handshake: the ladder shows where it stopped
     cipher = "—"
     if n.cipher is not None:
         names = " / ".join(escape(x) for x in (n.cipher.iana, n.cipher.openssl) if x)
@@ -199,9 +199,9 @@ def _details(result: ScenarioResult, index: int) -> str:
         parts.append(
             f'<div class="note"><strong>{escape(note.title)}</strong><br>{escape(note.text)}</div>'
         )
+    if result.negotiated is not None:
+        parts += ["<h3>Negotiated</h3>", _negotiated(result)]
     parts += [
-        "<h3>Negotiated</h3>",
-        _negotiated(result),
         "<h3>Checks</h3>",
         _checks(result),
         "<h3>Handshake</h3>",

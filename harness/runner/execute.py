@@ -21,12 +21,22 @@ import contextlib
 import re
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.backends.base import Tunnel, TunnelBackend, TunnelStartError
 from harness.capture import CaptureMethod, CaptureResult, open_capture
+from harness.checks.observation import (
+    FixOutcome,
+    LoggedConnection,
+    Observation,
+    ProxyFacts,
+    ProxyRequest,
+    SocketKind,
+    SocketReading,
+    TunnelSide,
+)
 from harness.dissect import Handshake
 from harness.errors import HarnessError, LocatedError
 from harness.fix.settings import Credentials as FixCredentials
@@ -48,21 +58,18 @@ from harness.scenario.placeholders import resolve_placeholders
 from harness.stunnelconf import ServiceSettings, StunnelConfig, parse_config, resolve
 from harness.stunnelconf.logfacts import ConnectionFacts, LogFacts
 from harness.stunnelconf.rewrite import Rewrite, rewrite
+from harness.stunnelconf.semantics import parse_psk_secrets
 from harness.testing.connect_proxy import ConnectProxy
 
 
-@dataclass(frozen=True)
-class NodelayObservation:
-    tunnel: str  # "client" or "server"
-    kind: str  # "l" (accepted local) or "r" (outgoing remote)
-    expected: bool
-    observed: bool | None
-    detail: str
-
-
 @dataclass
-class Observation:
-    """Everything seen while a scenario ran; the checks read only this."""
+class ScenarioRun:
+    """What the runner records while a scenario runs (mutable, its own).
+
+    :meth:`observation` distils it into the frozen
+    :class:`~harness.checks.observation.Observation` the checks read; the rest
+    (settings, capture, transcript, artifacts, notes) is for the runner and reports.
+    """
 
     pair: BackendPair
     client_settings: ServiceSettings | None = None
@@ -76,18 +83,71 @@ class Observation:
     conversation: ConversationResult | None = None
     acceptor_refusals: list[str] = field(default_factory=list)
     acceptor_orders: int = 0
-    nodelay: list[NodelayObservation] = field(default_factory=list)
-    nodelay_skipped: str | None = None
+    sockets: list[SocketReading] = field(default_factory=list)
+    sockets_skipped: str | None = None
     artifacts: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    expected_psk_identity: str | None = None
-    proxy_requests: list[str] = field(default_factory=list)  # "STATUS METHOD TARGET user=U"
+    proxy_requests: list[ProxyRequest] = field(default_factory=list)
     proxy_expected_target: str | None = None
 
     def first_connection(self, side: str) -> ConnectionFacts | None:
         facts = self.client_log if side == "client" else self.server_log
         conns = [c for c in facts.connections.values() if c.service is not None]
         return conns[0] if conns else None
+
+    def observation(self) -> Observation:
+        """The frozen facts the checks judge."""
+        conv = self.conversation
+        fix = None
+        if conv is not None:
+            fix = FixOutcome(
+                ok=conv.ok,
+                logon_accepted=conv.logon_accepted,
+                logout_text=conv.logout_text,
+                failures=tuple(conv.failures),
+                error=conv.error,
+                execution_reports=sum(1 for m in conv.application_messages if m.get(35) == "8"),
+            )
+        proxy = None
+        if self.proxy_expected_target is not None:
+            proxy = ProxyFacts(self.proxy_expected_target, tuple(self.proxy_requests))
+        return Observation(
+            handshake=self.handshake,
+            handshake_missing=self.handshake_missing,
+            client_log=_logged(self.first_connection("client")),
+            server_log=_logged(self.first_connection("server")),
+            fix=fix,
+            acceptor_orders=self.acceptor_orders,
+            sockets=tuple(self.sockets),
+            sockets_skipped=self.sockets_skipped,
+            expected_psk_identity=_expected_psk_identity(self.client_settings),
+            proxy=proxy,
+        )
+
+
+def _logged(conn: ConnectionFacts | None) -> LoggedConnection | None:
+    if conn is None:
+        return None
+    return LoggedConnection(
+        version=conn.version,
+        cipher=conn.cipher,
+        errors=tuple(conn.errors),
+        decisive=tuple(conn.decisive),
+    )
+
+
+def _expected_psk_identity(svc: ServiceSettings | None) -> str | None:
+    """The identity the client tunnel is configured to send (its PSKidentity, else
+    the first entry of its PSKsecrets file)."""
+    if svc is None or not svc.psk_secrets:
+        return None
+    if svc.psk_identity:
+        return svc.psk_identity
+    try:
+        entries = parse_psk_secrets(Path(svc.psk_secrets).read_text(), path=svc.psk_secrets)
+    except (OSError, HarnessError):
+        return None
+    return entries[0].identity if entries else None
 
 
 @dataclass
@@ -141,6 +201,9 @@ def _peer_ip_map(config: StunnelConfig, service: str) -> dict[str, str]:
     return out
 
 
+_SocketKey = tuple[TunnelSide, SocketKind]
+
+
 def _probe_nodelay(
     client: Tunnel,
     server: Tunnel,
@@ -148,18 +211,18 @@ def _probe_nodelay(
     server_svc: ServiceSettings,
     client_next_hop: tuple[str, int],
     acceptor_address: tuple[str, int],
-    obs: Observation,
+    obs: ScenarioRun,
 ) -> None:
     """Open one extra connection through both tunnels and read TCP_NODELAY off the
     four data-carrying sockets while it is up: each tunnel's accepted local socket
     (``l``) and its outgoing remote socket (``r``)."""
     if client.pid is None or server.pid is None:
-        obs.nodelay_skipped = "the backend does not expose its process"
+        obs.sockets_skipped = "the backend does not expose its process"
         return
     client_addr, server_addr = client.address(), server.address()
     with socket.create_connection(client_addr, timeout=5) as probe:
         probe_port = probe.getsockname()[1]
-        rules = {
+        rules: dict[_SocketKey, tuple[int, Callable[[LiveSocket], bool]]] = {
             ("client", "l"): (
                 client.pid,
                 lambda s: s.local[1] == client_addr[1] and s.remote[1] == probe_port,
@@ -168,12 +231,12 @@ def _probe_nodelay(
             ("server", "l"): (server.pid, lambda s: s.local[1] == server_addr[1]),
             ("server", "r"): (server.pid, lambda s: s.remote == acceptor_address),
         }
-        found: dict[tuple[str, str], LiveSocket] = {}
-        values: dict[tuple[str, str], bool] = {}
-        errors: dict[tuple[str, str], str] = {}
+        found: dict[_SocketKey, LiveSocket] = {}
+        values: dict[_SocketKey, bool] = {}
+        errors: dict[_SocketKey, str] = {}
         deadline = time.monotonic() + 3.0
 
-        def candidates(key: tuple[str, str]) -> list[LiveSocket]:
+        def candidates(key: _SocketKey) -> list[LiveSocket]:
             pid, match = rules[key]
             return [c for c in live_sockets(pid) if not c.listening and match(c)]
 
@@ -199,26 +262,25 @@ def _probe_nodelay(
         for key in rules:
             tunnel_name, kind = key
             svc = client_svc if tunnel_name == "client" else server_svc
-            wanted = svc.socket_option(kind, "TCP_NODELAY")
-            expected = wanted is not None and wanted != "0"
+            configured = svc.socket_option(kind, "TCP_NODELAY")
             sock = found.get(key)
             if key in values and sock is not None:
                 detail = (
                     f"pid {sock.pid} fd {sock.fd} {sock.local[0]}:{sock.local[1]}"
                     f" -> {sock.remote[0]}:{sock.remote[1]}"
                 )
-                obs.nodelay.append(
-                    NodelayObservation(tunnel_name, kind, expected, values[key], detail)
+                obs.sockets.append(
+                    SocketReading(tunnel_name, kind, configured, values[key], detail)
                 )
             else:
-                obs.nodelay.append(
-                    NodelayObservation(
-                        tunnel_name, kind, expected, None, errors.get(key, "socket not found")
+                obs.sockets.append(
+                    SocketReading(
+                        tunnel_name, kind, configured, None, errors.get(key, "socket not found")
                     )
                 )
 
 
-def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Path) -> Observation:
+def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Path) -> ScenarioRun:
     """Run the scenario on ``pair`` and return what was seen.
 
     Raises:
@@ -226,7 +288,7 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         TunnelStartError: a tunnel refused to start (with its log).
         HarnessError: a backend cannot run here.
     """
-    obs = Observation(pair)
+    obs = ScenarioRun(pair)
     workdir.mkdir(parents=True, exist_ok=True)
     values = dict(ctx.placeholders)
     if scenario.proxy is not None:
@@ -323,9 +385,9 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
                     obs,
                 )
             except OSError as exc:
-                obs.nodelay_skipped = f"probe connection failed: {exc}"
+                obs.sockets_skipped = f"probe connection failed: {exc}"
         else:
-            obs.nodelay_skipped = "no FIX session was established to probe"
+            obs.sockets_skipped = "no FIX session was established to probe"
         client.wait_connections_closed(2.0)
         client.stop()
         obs.capture = capture.finish()
@@ -335,7 +397,7 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         obs.server_log = server.facts()
         if proxy is not None:
             obs.proxy_requests = [
-                f"{r.status} {r.method} {r.target} user={r.username}" for r in proxy.requests
+                ProxyRequest(r.status, r.method, r.target, r.username) for r in proxy.requests
             ]
     obs.acceptor_refusals = list(acceptor.refusals)
     obs.acceptor_orders = len(acceptor.orders)
@@ -368,9 +430,8 @@ def _started(
 
 
 __all__ = [
-    "NodelayObservation",
-    "Observation",
     "RunContext",
+    "ScenarioRun",
     "TunnelStartError",
     "observe",
 ]

@@ -33,7 +33,7 @@ from harness.checks.model import (
 from harness.errors import HarnessError, LocatedError, SourceLocation
 from harness.pki import TestPKI
 from harness.profiles import load_profile
-from harness.runner.execute import Observation, RunContext, observe
+from harness.runner.execute import RunContext, ScenarioRun, observe
 from harness.runner.pairs import BackendPair
 from harness.scenario import Scenario, load_scenario
 from harness.scenario.loader import scenario_files
@@ -99,19 +99,6 @@ def _generated_secrets(pki: TestPKI) -> list[str]:
     return out
 
 
-def _expected_psk_identity(obs: Observation) -> str | None:
-    svc = obs.client_settings
-    if svc is None or not svc.psk_secrets:
-        return None
-    if svc.psk_identity:
-        return svc.psk_identity
-    try:
-        entries = parse_psk_secrets(Path(svc.psk_secrets).read_text(), path=svc.psk_secrets)
-    except (OSError, HarnessError):
-        return None
-    return entries[0].identity
-
-
 class Runner:
     """Runs items; shares one PKI and one artifacts directory per run."""
 
@@ -161,13 +148,12 @@ class Runner:
             for o in overrides
         ]
         checks: list[CheckResult] = []
-        obs: Observation | None = None
+        obs: ScenarioRun | None = None
         error: str | None = None
         try:
             profile = load_profile(scenario.profile)
             obs = observe(scenario, item.pair, self.ctx, workdir)
-            obs.expected_psk_identity = _expected_psk_identity(obs)
-            checks = evaluate(expect, profile, obs)
+            checks = evaluate(expect, profile, obs.observation())
             if obs.handshake is not None and obs.handshake.cipher_selected is not None:
                 erratum = profile.erratum_for(obs.handshake.cipher_selected)
                 if erratum is not None:
@@ -198,7 +184,10 @@ class Runner:
             profile=scenario.profile,
             handshake=obs.handshake.to_dict() if obs and obs.handshake else None,
             certificates=certificates_of(obs.handshake) if obs else (),
-            negotiated=negotiated_of(obs.handshake) if obs else None,
+            # what the handshake settled on, only for one that completed
+            negotiated=negotiated_of(obs.handshake)
+            if obs and obs.handshake and obs.handshake.negotiated is not False
+            else None,
             fix_transcript=transcript,
             artifacts=artifacts,
             notes=tuple(notes),

@@ -47,6 +47,9 @@ class ConnectionFacts:
     rejected: list[str] = field(default_factory=list)
     psk_identity: str | None = None
     errors: list[str] = field(default_factory=list)
+    # every warning and error line (levels 3 and 4) verbatim, in order: the root
+    # cause of a refused handshake (CERT: Subject checks failed, no shared cipher...)
+    decisive: list[str] = field(default_factory=list)
     closed: str | None = None  # "closed", "reset", "reset/closed" or "closed/reset"
     bytes_to_tls: int | None = None
     bytes_to_socket: int | None = None
@@ -100,6 +103,8 @@ def parse_log(text: str) -> LogFacts:
                     facts.configuration_failed = True
             continue
         conn = facts.connections.setdefault(ident, ConnectionFacts(ident))
+        if level <= 4:
+            conn.decisive.append(text_)
         if a := _ACCEPTED.match(text_):
             conn.service = a.group("svc")
         elif text_.startswith("TLS connected: ") or text_.startswith("TLS accepted: "):

@@ -99,7 +99,10 @@ def compare(report: dict[str, Any], report_dir: Path, hellos: list[ServerHello])
             for h in hellos
             if h.src_port == conns.server_port and h.dst_port in conns.peer_ports
         }
-        negotiated = (r["negotiated"] or {}).get("cipher")
+        # a refused handshake has no "negotiated" block: its ServerHello is in the ladder
+        negotiated = (r["negotiated"] or {}).get("cipher") or (r["handshake"] or {}).get(
+            "cipher_selected"
+        )
         reported = {int(negotiated["code"], 16)} if negotiated else set()
         if seen != reported:
             problems.append(
