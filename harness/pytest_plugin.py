@@ -170,6 +170,7 @@ class ScenarioItem(pytest.Item):
             )
             if c.reason:
                 lines.append(f"      {c.reason}")
+            lines.extend(f"      {line}" for line in c.evidence)
         if "pcap" in r.artifacts:
             lines.append(f"  pcap: {r.artifacts['pcap']} (relative to the report directory)")
         return "\n".join(lines)

@@ -214,9 +214,16 @@ def run(args: argparse.Namespace) -> int:
             for line in c.evidence:
                 out.print(f"    {escape(line)}")
     counts = {k.value: v for k, v in result.counts().items()}
-    out.print(
+    summary = (
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"
     )
+    # checks counted apart: consequences of a failure above, and warnings that do not fail
+    apart = {"not-reached": "check(s) not reached (consequences)", "warn": "warning(s)"}
+    for verdict, words in apart.items():
+        n = sum(1 for r in result.results for c in r.checks if c.verdict.value == verdict)
+        if n:
+            summary += f"; {n} {words}"
+    out.print(summary)
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}")
     return verdict_exit_code(result)
