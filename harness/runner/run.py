@@ -15,12 +15,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import __version__
 from harness.backends.base import TunnelStartError
+from harness.checks.consequences import mark_not_reached
 from harness.checks.evaluate import evaluate
 from harness.checks.facts import certificates_of, host_facts, negotiated_of
 from harness.checks.model import (
@@ -30,11 +31,14 @@ from harness.checks.model import (
     ScenarioResult,
     Verdict,
 )
+from harness.checks.selftest import judge_selftest
 from harness.errors import HarnessError, LocatedError, SourceLocation
 from harness.pki import TestPKI
 from harness.profiles import load_profile
 from harness.runner.execute import Observation, RunContext, observe
 from harness.runner.pairs import BackendPair
+from harness.runner.selftest import left_out as selftest_left_out
+from harness.runner.selftest import misreport_log
 from harness.scenario import Scenario, load_scenario
 from harness.scenario.loader import scenario_files
 from harness.scenario.matrix import expand_matrix
@@ -56,11 +60,29 @@ class Item:
         return f"{sid}[{self.pair.name}]"
 
 
-def collect(paths: Iterable[Path], pairs: Sequence[BackendPair]) -> list[Item]:
+def collect(
+    paths: Iterable[Path],
+    pairs: Sequence[BackendPair],
+    *,
+    selftest: bool = False,
+    left_out: list[Path] | None = None,
+) -> list[Item]:
     """Load every scenario (expanding matrices) and pair it with each backend pair.
-    A file that does not load yields one item per pair carrying its error."""
+    A file that does not load yields one item per pair carrying its error.
+
+    A directory search does not enter ``selftest/`` sub-directories unless
+    ``selftest`` is true (harness.runner.selftest); the files it leaves out are
+    appended to ``left_out`` when given."""
     items: list[Item] = []
-    for path in scenario_files(paths):
+    files: list[Path] = []
+    for arg in paths:
+        for path in scenario_files([arg]):
+            if not selftest and arg.is_dir() and selftest_left_out(path, arg):
+                if left_out is not None:
+                    left_out.append(path)
+                continue
+            files.append(path)
+    for path in dict.fromkeys(files):
         try:
             scenario = load_scenario(path)
             variants = expand_matrix(scenario, load_profile(scenario.profile))
@@ -167,7 +189,10 @@ class Runner:
             profile = load_profile(scenario.profile)
             obs = observe(scenario, item.pair, self.ctx, workdir)
             obs.expected_psk_identity = _expected_psk_identity(obs)
-            checks = evaluate(expect, profile, obs)
+            if scenario.selftest is not None and scenario.selftest.misreport_log is not None:
+                text = misreport_log(obs, scenario.selftest.misreport_log)
+                notes.append(Note("selftest-knob", "Self-test: log misread on purpose", text))
+            checks = mark_not_reached(evaluate(expect, profile, obs))
             if obs.handshake is not None and obs.handshake.cipher_selected is not None:
                 erratum = profile.erratum_for(obs.handshake.cipher_selected)
                 if erratum is not None:
@@ -188,7 +213,7 @@ class Runner:
                 if path.exists():
                     artifacts[name] = os.path.relpath(path, self.report_dir)
             notes.extend(Note("rewrite", "Rewritten for loopback", n) for n in obs.notes)
-        return ScenarioResult(
+        result = ScenarioResult(
             scenario_id=scenario.id,
             title=scenario.title,
             source=scenario.source,
@@ -205,6 +230,17 @@ class Runner:
             duration_s=time.monotonic() - started,
             error=error,
         )
+        if scenario.selftest is not None:
+            outcome = judge_selftest(result, scenario.selftest.must_fail)
+            note = Note(
+                "selftest",
+                "Self-test: these checks must fail",
+                f"{outcome.summary()}. Expected failures: {', '.join(outcome.must_fail)}; "
+                "the scenario contradicts its own configuration on purpose, so it passes "
+                "only when exactly these checks fail.",
+            )
+            result = replace(result, selftest=outcome, notes=(note, *result.notes))
+        return result
 
     def run(self, items: Sequence[Item]) -> RunResult:
         started = datetime.now(UTC)
