@@ -193,3 +193,26 @@ def test_a_directory_search_leaves_selftest_directories_out(
     path: str, searched: str, out: bool
 ) -> None:
     assert left_out(Path(path), Path(searched)) is out
+
+
+def test_misreport_log_changes_the_facts_not_the_file_and_says_so() -> None:
+    from harness.runner.execute import Observation
+    from harness.runner.pairs import BackendPair
+    from harness.runner.selftest import misreport_log
+    from harness.stunnelconf.logfacts import parse_log
+
+    text = (
+        "LOG5[0]: Service [fix-client] accepted connection from 127.0.0.1:5000\n"
+        "LOG6[0]: TLSv1.2 ciphersuite: ECDHE-RSA-AES256-GCM-SHA384 (256-bit encryption)\n"
+    )
+    obs = Observation(BackendPair("python", "python"), client_log=parse_log(text))
+    server_before = obs.first_connection("server")
+    note = misreport_log(obs, "client")
+    conn = obs.first_connection("client")
+    assert conn is not None and conn.version == "TLSv1.2"
+    assert conn.cipher == "AES128-GCM-SHA256"  # another suite than the log's
+    assert "ECDHE-RSA-AES256-GCM-SHA384" in note and "unchanged" in note
+    assert obs.first_connection("server") == server_before  # the other side untouched
+    # a log that reports no negotiation is left alone (the self-test then fails)
+    empty = Observation(BackendPair("python", "python"))
+    assert "nothing was replaced" in misreport_log(empty, "server")
