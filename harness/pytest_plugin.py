@@ -6,7 +6,9 @@ item per scenario variant × backend pair. An item runs the scenario through the
 harness runner; a failed check fails the item with the scenario file and line, the
 check id, expected vs observed, the guide section and the pcap path. An
 inconclusive result fails the item too (a check that could not run is never a
-pass). A malformed scenario fails only its own item, with file:line. A backend that
+pass). A self-test scenario (``selftest: {must_fail: [...]}``) passes exactly when
+its self-test holds: those checks failed and no other did (harness.checks.selftest).
+A malformed scenario fails only its own item, with file:line. A backend that
 cannot run here is a skip, except when the environment says ``CI=true``: then it is
 a failure, so that a green CI means the real thing ran.
 
@@ -157,6 +159,14 @@ class ScenarioItem(pytest.Item):
             return str(super().repr_failure(excinfo))
         r = excinfo.value.result
         lines = [f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {r.verdict.value}"]
+        expected: set[str] = set()
+        if r.selftest is not None:
+            # a self-test fails when its expected failures did not happen, or others did
+            scenario = self.fixs_item.scenario
+            where = scenario.selftest.location if scenario and scenario.selftest else r.source
+            lines.append(f"  {where}: {r.selftest.summary()}")
+            lines.append(f"      must_fail: {', '.join(r.selftest.must_fail)}")
+            expected = set(r.selftest.expected_failed)
         if r.error:
             lines.append(f"  error: {r.error}")
         for c in r.checks:
@@ -164,8 +174,9 @@ class ScenarioItem(pytest.Item):
                 continue
             section = f" (guide {c.guide_section})" if c.guide_section else ""
             where = self._expectation_location(c.id, r.backend_pair)
+            label = "fail, expected" if c.id in expected else c.verdict.value
             lines.append(
-                f"  {where or r.source}: [{c.verdict.value}] {c.id}{section}: "
+                f"  {where or r.source}: [{label}] {c.id}{section}: "
                 f"expected {c.expected}; observed {c.observed}"
             )
             if c.reason:

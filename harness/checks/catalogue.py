@@ -97,12 +97,37 @@ def _judged(
     return spec.result(FAIL, expected, observed, reason, evidence=f.failure_evidence())
 
 
+# ---------------------------------------------------------------- the proxy
+PROXY = CheckSpec(
+    "proxy.connect",
+    "The client tunnel reached the server through the HTTP CONNECT proxy",
+    "2.1.1.2",
+    "scenario proxy (protocol = connect; protocolHost = the server)",
+)
+
+
+def _proxy(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
+    proxy = f.obs.proxy
+    if proxy is None:
+        return None
+    wanted = f"200 CONNECT {proxy.expected_target}"
+    if proxy.requests is None:
+        return spec.result(INCONCLUSIVE, wanted, "unknown", "the proxy's requests were not read")
+    if not proxy.requests:
+        return spec.result(FAIL, wanted, "no request")
+    first = proxy.requests[0]
+    ok = first.status == 200 and first.method == "CONNECT" and first.target == proxy.expected_target
+    return spec.result(PASS if ok else FAIL, wanted, first.describe())
+
+
 # ---------------------------------------------------------------- the handshake
 CAPTURED = CheckSpec(
     "tls.handshake.captured",
     "The TLS handshake was captured on the wire",
     None,
     "wire: a TLS exchange on the leg between the tunnels",
+    # a proxy that refused the client tunnel explains a missing handshake
+    after=(PROXY.id,),
 )
 
 
@@ -450,29 +475,6 @@ def _refused(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
     )
 
 
-# ---------------------------------------------------------------- the proxy
-PROXY = CheckSpec(
-    "proxy.connect",
-    "The client tunnel reached the server through the HTTP CONNECT proxy",
-    "2.1.1.2",
-    "scenario proxy (protocol = connect; protocolHost = the server)",
-)
-
-
-def _proxy(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
-    proxy = f.obs.proxy
-    if proxy is None:
-        return None
-    wanted = f"200 CONNECT {proxy.expected_target}"
-    if proxy.requests is None:
-        return spec.result(INCONCLUSIVE, wanted, "unknown", "the proxy's requests were not read")
-    if not proxy.requests:
-        return spec.result(FAIL, wanted, "no request")
-    first = proxy.requests[0]
-    ok = first.status == 200 and first.method == "CONNECT" and first.target == proxy.expected_target
-    return spec.result(PASS if ok else FAIL, wanted, first.describe())
-
-
 # ---------------------------------------------------------------- FIX
 _SESSION_GATES = (CAPTURED.id, *_AUTH_GATES, PROXY.id)
 
@@ -589,6 +591,7 @@ def _log_spec(side: TunnelSide) -> CheckSpec:
         f"The {side} tunnel's log agrees with the wire",
         "2.6.3",
         "wire: the captured handshake",
+        after=(CAPTURED.id,),
     )
 
 
@@ -706,6 +709,7 @@ def _nodelay(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
 RUN_CHECKS: Registry[RunFacts] = Registry(
     "run",
     [
+        Check(PROXY, _proxy),
         Check(CAPTURED, _captured),
         Check(VERSION, _version),
         Check(VERSION_IN_PROFILE, _version_in_profile),
@@ -721,7 +725,6 @@ RUN_CHECKS: Registry[RunFacts] = Registry(
         Check(PSK_SUITE, _psk_suite),
         Check(NO_CERTIFICATES, _no_certificates),
         Check(REFUSED, _refused),
-        Check(PROXY, _proxy),
         Check(NO_SESSION, _no_session),
         Check(LOGON, _logon),
         Check(ROUNDTRIP, _roundtrip),

@@ -17,10 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from harness.errors import SourceLocation
 from harness.profiles.codes import format_code
+
+if TYPE_CHECKING:
+    from harness.checks.selftest import SelfTestOutcome
 
 
 class Verdict(StrEnum):
@@ -164,9 +167,19 @@ class ScenarioResult:
     notes: tuple[Note, ...] = ()
     duration_s: float = 0.0
     error: str | None = None
+    # set for a self-test scenario (harness.checks.selftest): its verdict is then the
+    # self-test's (pass = exactly the expected checks failed), not the checks' fold
+    selftest: SelfTestOutcome | None = None
 
     @property
     def verdict(self) -> Verdict:
+        if self.selftest is not None:
+            return self.selftest.verdict
+        return self.checks_verdict
+
+    @property
+    def checks_verdict(self) -> Verdict:
+        """The checks folded (``combine``), whether or not this is a self-test."""
         return combine([c.verdict for c in self.checks], error=self.error is not None)
 
     @property

@@ -75,6 +75,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=10.0,
         help="seconds any one FIX step may wait (default: 10)",
     )
+    p.add_argument(
+        "--selftest",
+        action="store_true",
+        help=(
+            "also run the self-test scenarios found in selftest/ directories (a directory "
+            "search leaves them out; naming their directory or file runs them anyway)"
+        ),
+    )
     p.add_argument("--list", action="store_true", help="list the items that would run, then exit")
     p.set_defaults(func=run)
 
@@ -126,7 +134,13 @@ def run(args: argparse.Namespace) -> int:
             if not avail.ok:
                 raise HarnessError(f"backend {name} cannot run here: {avail.reason}")
     paths = args.paths or [Path("scenarios")]
-    items = collect(paths, pairs)
+    left_out: list[Path] = []
+    items = collect(paths, pairs, selftest=args.selftest, left_out=left_out)
+    if left_out:
+        console.print(
+            f"[yellow]note:[/] {len(left_out)} self-test scenario(s) in selftest/ left out "
+            "(they fail on purpose; --selftest or name the directory to run them)"
+        )
     if args.profile:
         load_profile(args.profile)  # fail early on a bad profile
         items = [
@@ -189,7 +203,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             r = match[0]
             label = "error" if r.error else r.verdict.value
-            row.append(f"[{colour.get(r.verdict.value, 'white')}]{label}[/]")
+            if r.selftest is not None and not r.error:
+                label = r.selftest.summary() if r.selftest.held else f"selftest {label}"
+            row.append(f"[{colour.get(r.verdict.value, 'white')}]{escape(label)}[/]")
         table.add_row(*row)
     out = Console(width=None if Console().is_terminal else 160)
     out.print(table)
@@ -197,15 +213,21 @@ def run(args: argparse.Namespace) -> int:
         where = escape(f"{r.scenario_id} [{r.backend_pair}]")
         if r.error:
             out.print(f"[red]error[/] {where}: {escape(r.error.splitlines()[0])}")
+        expected = set(r.selftest.expected_failed) if r.selftest is not None else set()
+        if r.selftest is not None and not r.selftest.held:
+            out.print(f"[red]SELFTEST[/] {where}: {escape(r.selftest.summary())}")
         for c in r.checks:
             if c.verdict.value == "pass":
                 continue
-            label = {
-                "fail": "[red]FAIL[/]",
-                "warn": "[yellow]WARN[/]",
-                "not-reached": "[dim]NOT-REACHED[/]",
-                "not-applicable": "[dim]NOT-APPLICABLE[/]",
-            }.get(c.verdict.value, "[yellow]INCONCLUSIVE[/]")
+            if c.id in expected and c.verdict.value == "fail":
+                label = "[green]expected FAIL[/]"
+            else:
+                label = {
+                    "fail": "[red]FAIL[/]",
+                    "warn": "[yellow]WARN[/]",
+                    "not-reached": "[dim]NOT-REACHED[/]",
+                    "not-applicable": "[dim]NOT-APPLICABLE[/]",
+                }.get(c.verdict.value, "[yellow]INCONCLUSIVE[/]")
             section = f" (guide {c.guide_section})" if c.guide_section else ""
             detail = f"{c.id}{section}: expected {c.expected}; observed {c.observed}"
             if c.reason:
@@ -214,8 +236,10 @@ def run(args: argparse.Namespace) -> int:
             for line in c.evidence:
                 out.print(f"    {escape(line)}")
     counts = {k.value: v for k, v in result.counts().items()}
+    held = sum(1 for r in result.results if r.selftest is not None and r.selftest.held)
     summary = (
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"
+        + (f" ({held} of the passes are self-tests whose failures were expected)" if held else "")
     )
     # checks counted apart: consequences of a failure above, and warnings that do not fail
     apart = {"not-reached": "check(s) not reached (consequences)", "warn": "warning(s)"}

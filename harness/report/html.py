@@ -127,6 +127,11 @@ def _checks(result: ScenarioResult) -> str:
     if not result.checks:
         return '<p class="muted">No checks ran.</p>'
     rows = []
+    expected = set(result.selftest.expected_failed) if result.selftest else set()
+
+    def expected_mark(check_id: str) -> str:
+        return " (expected: self-test)" if check_id in expected else ""
+
     for c in result.checks:
         observed = escape(c.observed)
         if c.reason:
@@ -135,7 +140,7 @@ def _checks(result: ScenarioResult) -> str:
             f'<tr class="{c.verdict.value}"><td><code>{escape(c.id)}</code><br>'
             f'<span class="muted">{escape(c.title)}</span></td>'
             f"<td>{escape(c.guide_section or '')}</td><td>{escape(c.expected)}</td>"
-            f"<td>{observed}</td><td>{c.verdict.value}</td></tr>"
+            f"<td>{observed}</td><td>{c.verdict.value}{expected_mark(c.id)}</td></tr>"
         )
     head = (
         "<tr><th>check</th><th>guide §</th><th>expected</th><th>observed</th><th>verdict</th></tr>"

@@ -85,6 +85,19 @@ class CertificateOut(_Out):
     san: list[str]
 
 
+class SelfTestOut(_Out):
+    """A self-test item: its verdict is pass exactly when these checks, and only
+    these, failed (the scenario contradicts its own configuration on purpose)."""
+
+    must_fail: list[str] = Field(description="check ids that had to fail")
+    held: bool = Field(description="exactly the must_fail checks failed")
+    expected_failed: list[str]
+    missing: list[str] = Field(description="expected failures that did not happen: 'id (seen)'")
+    unexpected: list[str] = Field(description="other checks that failed")
+    unknown: list[str] = Field(description="inconclusive checks, or 'error'")
+    summary: str
+
+
 class NoteOut(_Out):
     id: str
     title: str
@@ -120,6 +133,9 @@ class ResultOut(_Out):
     fix_transcript: list[TranscriptEntryOut]
     artifacts: dict[str, str] = Field(description="name → path relative to the report")
     notes: list[NoteOut]
+    selftest: SelfTestOut | None = Field(
+        default=None, description="set for a self-test scenario; its verdict is the self-test's"
+    )
 
 
 class HostOut(_Out):
@@ -230,6 +246,22 @@ def _result(r: ScenarioResult) -> ResultOut:
         fix_transcript=[TranscriptEntryOut.model_validate(e) for e in r.fix_transcript],
         artifacts=dict(r.artifacts),
         notes=[NoteOut(id=n.id, title=n.title, text=n.text) for n in r.notes],
+        selftest=_selftest(r),
+    )
+
+
+def _selftest(r: ScenarioResult) -> SelfTestOut | None:
+    t = r.selftest
+    if t is None:
+        return None
+    return SelfTestOut(
+        must_fail=list(t.must_fail),
+        held=t.held,
+        expected_failed=list(t.expected_failed),
+        missing=[f"{i} ({seen})" for i, seen in t.missing],
+        unexpected=list(t.unexpected),
+        unknown=list(t.unknown),
+        summary=t.summary(),
     )
 
 

@@ -45,9 +45,10 @@ def _case(result: ScenarioResult) -> ET.Element:
     if verdict is Verdict.FAIL:
         failed = result.failed_checks
         ids = ", ".join(c.id for c in failed)
-        failure = ET.SubElement(
-            case, "failure", {"message": f"{len(failed)} check(s) failed: {ids}", "type": "fail"}
-        )
+        message = f"{len(failed)} check(s) failed: {ids}"
+        if result.selftest is not None:
+            message = result.selftest.summary()
+        failure = ET.SubElement(case, "failure", {"message": message, "type": "fail"})
         failure.text = "\n".join([where, *_check_lines(result, Verdict.FAIL)])
     elif verdict is Verdict.INCONCLUSIVE and result.error is None:
         reasons = _check_lines(result, Verdict.INCONCLUSIVE) or ["no checks ran"]
@@ -56,6 +57,10 @@ def _case(result: ScenarioResult) -> ET.Element:
         f"{c.verdict.value:12} {c.id}: expected {c.expected}; observed {c.observed}"
         for c in result.checks
     ]
+    if result.selftest is not None:
+        out.insert(
+            0, f"{result.selftest.summary()}; must_fail: {', '.join(result.selftest.must_fail)}"
+        )
     if result.artifacts:
         out.append("")
         out.extend(f"{name}: {path}" for name, path in result.artifacts.items())

@@ -42,7 +42,8 @@ def render_markdown(run: RunResult) -> str:
                 cells.append("—")
             else:
                 cipher = r.negotiated.cipher.hex if r.negotiated and r.negotiated.cipher else ""
-                cells.append(f"{_MARK[r.verdict]} {cipher}".strip())
+                mark = _MARK[r.verdict] + (f" ({r.selftest.summary()})" if r.selftest else "")
+                cells.append(f"{mark} {cipher}".strip())
         lines.append(f"| {_cell(sid)} | " + " | ".join(cells) + " |")
     problems = [r for r in run.results if r.verdict is not Verdict.PASS]
     if problems:

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,11 +30,14 @@ from harness.checks.model import (
     ScenarioResult,
     Verdict,
 )
+from harness.checks.selftest import judge_selftest
 from harness.errors import HarnessError, LocatedError, SourceLocation
 from harness.pki import TestPKI
 from harness.profiles import load_profile
 from harness.runner.execute import RunContext, ScenarioRun, observe
 from harness.runner.pairs import BackendPair
+from harness.runner.selftest import left_out as selftest_left_out
+from harness.runner.selftest import misreport_log
 from harness.scenario import Scenario, load_scenario
 from harness.scenario.loader import scenario_files
 from harness.scenario.matrix import expand_matrix
@@ -56,11 +59,29 @@ class Item:
         return f"{sid}[{self.pair.name}]"
 
 
-def collect(paths: Iterable[Path], pairs: Sequence[BackendPair]) -> list[Item]:
+def collect(
+    paths: Iterable[Path],
+    pairs: Sequence[BackendPair],
+    *,
+    selftest: bool = False,
+    left_out: list[Path] | None = None,
+) -> list[Item]:
     """Load every scenario (expanding matrices) and pair it with each backend pair.
-    A file that does not load yields one item per pair carrying its error."""
+    A file that does not load yields one item per pair carrying its error.
+
+    A directory search does not enter ``selftest/`` sub-directories unless
+    ``selftest`` is true (harness.runner.selftest); the files it leaves out are
+    appended to ``left_out`` when given."""
     items: list[Item] = []
-    for path in scenario_files(paths):
+    files: list[Path] = []
+    for arg in paths:
+        for path in scenario_files([arg]):
+            if not selftest and arg.is_dir() and selftest_left_out(path, arg):
+                if left_out is not None:
+                    left_out.append(path)
+                continue
+            files.append(path)
+    for path in dict.fromkeys(files):
         try:
             scenario = load_scenario(path)
             variants = expand_matrix(scenario, load_profile(scenario.profile))
@@ -153,6 +174,9 @@ class Runner:
         try:
             profile = load_profile(scenario.profile)
             obs = observe(scenario, item.pair, self.ctx, workdir)
+            if scenario.selftest is not None and scenario.selftest.misreport_log is not None:
+                text = misreport_log(obs, scenario.selftest.misreport_log)
+                notes.append(Note("selftest-knob", "Self-test: log misread on purpose", text))
             checks = evaluate(expect, profile, obs.observation())
             if obs.handshake is not None and obs.handshake.cipher_selected is not None:
                 erratum = profile.erratum_for(obs.handshake.cipher_selected)
@@ -174,7 +198,7 @@ class Runner:
                 if path.exists():
                     artifacts[name] = os.path.relpath(path, self.report_dir)
             notes.extend(Note("rewrite", "Rewritten for loopback", n) for n in obs.notes)
-        return ScenarioResult(
+        result = ScenarioResult(
             scenario_id=scenario.id,
             title=scenario.title,
             source=scenario.source,
@@ -194,6 +218,17 @@ class Runner:
             duration_s=time.monotonic() - started,
             error=error,
         )
+        if scenario.selftest is not None:
+            outcome = judge_selftest(result, scenario.selftest.must_fail)
+            note = Note(
+                "selftest",
+                "Self-test: these checks must fail",
+                f"{outcome.summary()}. Expected failures: {', '.join(outcome.must_fail)}; "
+                "the scenario contradicts its own configuration on purpose, so it passes "
+                "only when exactly these checks fail.",
+            )
+            result = replace(result, selftest=outcome, notes=(note, *result.notes))
+        return result
 
     def run(self, items: Sequence[Item]) -> RunResult:
         started = datetime.now(UTC)

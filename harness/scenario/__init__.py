@@ -45,6 +45,7 @@ from harness.scenario.model import (
     Override,
     Proxy,
     Scenario,
+    SelfTest,
     TlsExpectation,
 )
 from harness.scenario.placeholders import (
@@ -73,6 +74,7 @@ __all__ = [
     "Placeholder",
     "Proxy",
     "Scenario",
+    "SelfTest",
     "TlsExpectation",
     "alert_code",
     "expand_matrix",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -24,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from harness.checks.ids import check_ids
 from harness.errors import HarnessError, LocatedError, SourceLocation
 from harness.profiles.codes import parse_code
 from harness.profiles.loader import CODE_JSON_SCHEMA, Code, Version
@@ -48,6 +50,7 @@ from harness.scenario.model import (
     Override,
     Proxy,
     Scenario,
+    SelfTest,
     TlsExpectation,
 )
 from harness.scenario.placeholders import find_placeholders
@@ -254,6 +257,45 @@ class MatrixDoc(_Doc):
         return value
 
 
+def _known_check(value: str) -> str:
+    known = check_ids()
+    if value not in known:
+        family = value.split(".", 1)[0] + "."
+        near = sorted(i for i in known if i.startswith(family))
+        hint = f"; ids of that family: {', '.join(near)}" if near else ""
+        raise ValueError(f"unknown check id {value!r}{hint}")
+    return value
+
+
+CheckId = Annotated[
+    str,
+    AfterValidator(_known_check),
+    # the enum is read when the schema is generated (the catalogue imports this layer)
+    Field(json_schema_extra=lambda schema: schema.update(enum=sorted(check_ids()))),
+]
+
+
+class SelftestDoc(_Doc):
+    must_fail: list[CheckId] = Field(
+        min_length=1,
+        description="check ids that must fail; the item passes only when exactly these fail",
+    )
+    misreport_log: Literal["client", "server"] | None = Field(
+        default=None,
+        description=(
+            "self-test knob: the harness replaces the cipher this tunnel's log reports "
+            "before the checks read it (to show log.matches-wire failing)"
+        ),
+    )
+
+    @field_validator("must_fail")
+    @classmethod
+    def _unique_ids(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a check id is listed twice")
+        return value
+
+
 class ScenarioDoc(_Doc):
     """The scenario file format (see docs/scenarios.md)."""
 
@@ -269,6 +311,10 @@ class ScenarioDoc(_Doc):
     expect: ExpectDoc
     overrides: list[OverrideDoc] = Field(default_factory=list)
     matrix: MatrixDoc | None = None
+    selftest: SelftestDoc | None = Field(
+        default=None,
+        description="a self-test: expectations contradict the config on purpose",
+    )
 
 
 # --- conversion to the frozen model ------------------------------------------------
@@ -349,6 +395,13 @@ def scenario_from_doc(doc: ScenarioDoc, loc: Locator) -> Scenario:
     if doc.matrix is not None:
         codes = () if doc.matrix.cipher == "profile" else tuple(doc.matrix.cipher)
         matrix = Matrix(codes, doc.matrix.cipher == "profile", loc.location(("matrix",)))
+    selftest = None
+    if doc.selftest is not None:
+        selftest = SelfTest(
+            tuple(doc.selftest.must_fail),
+            loc.location(("selftest",)),
+            doc.selftest.misreport_log,
+        )
     return Scenario(
         id=doc.id,
         title=doc.title,
@@ -364,6 +417,7 @@ def scenario_from_doc(doc: ScenarioDoc, loc: Locator) -> Scenario:
         overrides=overrides,
         matrix=matrix,
         source=loc.location(),
+        selftest=selftest,
     )
 
 

@@ -178,6 +178,23 @@ class ForcedCipher:
 
 
 @dataclass(frozen=True)
+class SelfTest:
+    """A self-test: the scenario's expectations deliberately contradict its config.
+
+    The item passes only when exactly the checks in ``must_fail`` fail (each present
+    with verdict fail, no other check failed, nothing inconclusive): it shows that
+    those checks can fail on the live system. ``misreport_log`` names a tunnel
+    (``client`` or ``server``) whose logged cipher the harness replaces before the
+    checks read it, the only way to show ``log.matches-wire`` failing against honest
+    tunnels; the log file in the artifacts stays as written and a note says so.
+    """
+
+    must_fail: tuple[str, ...]
+    location: SourceLocation
+    misreport_log: Side | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One use case to run on a backend pair. Build with ``load_scenario``."""
 
@@ -196,6 +213,7 @@ class Scenario:
     matrix: Matrix | None
     source: SourceLocation
     forced_cipher: ForcedCipher | None = None
+    selftest: SelfTest | None = None
 
     def expectations_for(self, backend_pair: str) -> tuple[Expectations, tuple[Override, ...]]:
         """Expectations on ``backend_pair`` (``client:server``) and the overrides used.

@@ -24,6 +24,7 @@ import harness.runner.run  # noqa: F401
 from tests.runner.scenario_kit import (
     GUIDE,
     case_1a_c030,
+    selftest_tls_version,
     with_bad_yaml,
     with_unknown_key,
     with_unknown_stunnel_option,
@@ -186,3 +187,33 @@ def test_stunnel_pair_runs_when_stunnel_is_there(
     monkeypatch.setenv("CI", "true")
     result = pytester.runpytest(*BASE_ARGS, "--fixs-pair", "python:stunnel-local", "scenarios")
     result.assert_outcomes(passed=1)
+
+
+def test_a_selftest_item_passes_exactly_when_its_checks_fail(pytester: pytest.Pytester) -> None:
+    """The held self-test passes; the same file with the contradiction removed (the
+    expected failure does not happen) fails, and so does one with an extra failure."""
+    paths = {
+        variant: _write(
+            pytester,
+            f"selftest/{variant}.yaml",
+            selftest_tls_version(variant, scenario_id=variant),
+        )
+        for variant in ("held", "no-contradiction", "extra-failure")
+    }
+    result = pytester.runpytest(*BASE_ARGS, "--fixs-report-dir", "out", "scenarios")
+    result.assert_outcomes(passed=1, failed=2)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines_random(
+        [
+            f"{paths['no-contradiction']}:3: scenario no-contradiction on python:python: fail",
+            "*selftest failed: expected failure did not happen: tls.version (pass)",
+            f"{paths['extra-failure']}:3: scenario extra-failure on python:python: fail",
+            "*selftest failed: unexpected failure: fix.logon",
+            "*[[]fail, expected[]] tls.version (guide 2.2): expected TLSv1.3; observed TLSv1.2",
+            "*[[]fail[]] fix.logon (guide 3.4)*",
+        ]
+    )
+    assert "FAILED scenarios/selftest/held.yaml" not in out
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    verdicts = {r["scenario_id"]: r["verdict"] for r in report["results"]}
+    assert verdicts == {"held": "pass", "no-contradiction": "fail", "extra-failure": "fail"}

@@ -99,3 +99,27 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{reason}; CI=true: this test must run", pytrace=False)
         pytest.skip(reason)
     return path
+
+
+SELFTEST = SHIPPED / "selftest"
+
+
+def selftest_tls_version(variant: str, *, scenario_id: str) -> str:
+    """The shipped TLS-version self-test (TLS 1.2 configured, TLS 1.3 expected, so
+    ``must_fail: [tls.version]``) in one of three variants:
+
+    - ``held``: as shipped; exactly tls.version fails, the self-test holds;
+    - ``no-contradiction``: expects TLS 1.2, so the expected failure does not happen;
+    - ``extra-failure``: also expects the Logon to be rejected, so fix.logon fails too.
+    """
+    text = replace_once(
+        (SELFTEST / "tls-version.yaml").read_text(),
+        "id: selftest-tls-version\n",
+        f"id: {scenario_id}\n",
+    )
+    if variant == "no-contradiction":
+        return replace_once(text, "version: TLSv1.3,", "version: TLSv1.2,")
+    if variant == "extra-failure":
+        return replace_once(text, "fix: {logon: accepted}", "fix: {logon: rejected}")
+    assert variant == "held", variant
+    return text

@@ -14,7 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.runner.scenario_kit import GUIDE, case_1a_c030, with_unknown_stunnel_option
+from tests.runner.scenario_kit import (
+    GUIDE,
+    case_1a_c030,
+    selftest_tls_version,
+    with_unknown_stunnel_option,
+)
 
 
 def fixs_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -129,3 +134,62 @@ def test_an_unusable_backend_is_a_one_line_usage_error(tmp_path: Path) -> None:
     assert "backend stunnel-local cannot run here" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_a_directory_search_leaves_selftests_out_unless_asked(tmp_path: Path) -> None:
+    """``run scenarios`` (what ./bootstrap run does) must not put the self-tests, which
+    fail on purpose, into compliance reports; --selftest or naming them runs them."""
+    directory = _scenarios(tmp_path, {"right.yaml": case_1a_c030("0xC030", scenario_id="right")})
+    (directory / "selftest").mkdir()
+    (directory / "selftest" / "st.yaml").write_text(selftest_tls_version("held", scenario_id="st"))
+
+    def listed(*args: str) -> list[str]:
+        proc = fixs_run(tmp_path, *args, "--list")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout.split()
+
+    proc = fixs_run(tmp_path, str(directory), "--list")
+    assert proc.stdout.split() == ["right[python:python]"]
+    assert "1 self-test scenario(s) in selftest/ left out" in " ".join(proc.stderr.split())
+    assert listed(str(directory), "--selftest") == ["right[python:python]", "st[python:python]"]
+    assert listed(str(directory / "selftest")) == ["st[python:python]"]
+    assert listed(str(directory / "selftest" / "st.yaml")) == ["st[python:python]"]
+
+
+def test_a_selftest_passes_only_when_exactly_its_checks_fail(tmp_path: Path) -> None:
+    directory = _scenarios(
+        tmp_path,
+        {
+            f"{variant}.yaml": selftest_tls_version(variant, scenario_id=variant)
+            for variant in ("held", "no-contradiction", "extra-failure")
+        },
+    )
+    proc = fixs_run(tmp_path, str(directory), "--report-dir", "out", "--capture", "tap")
+    text = " ".join(proc.stdout.split())
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "selftest ok: 1 expected failure" in text
+    assert "expected FAIL held [python:python] tls.version" in text
+    assert (
+        "SELFTEST no-contradiction [python:python]: selftest failed: expected failure did "
+        "not happen: tls.version (pass)" in text
+    )
+    assert (
+        "SELFTEST extra-failure [python:python]: selftest failed: unexpected failure: fix.logon"
+        in text
+    )
+    assert "FAIL extra-failure [python:python] fix.logon" in text
+    assert _verdicts(tmp_path / "out") == {
+        "held": "pass",
+        "no-contradiction": "fail",
+        "extra-failure": "fail",
+    }
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    by_id = {r["scenario_id"]: r for r in report["results"]}
+    held = by_id["held"]["selftest"]
+    assert held["held"] and held["expected_failed"] == ["tls.version"]
+    # the report says the failure was expected: the check stays a fail, the note explains
+    assert [c["verdict"] for c in by_id["held"]["checks"] if c["id"] == "tls.version"] == ["fail"]
+    assert any(n["id"] == "selftest" for n in by_id["held"]["notes"])
+    assert by_id["no-contradiction"]["selftest"]["missing"] == ["tls.version (pass)"]
+    assert by_id["extra-failure"]["selftest"]["unexpected"] == ["fix.logon"]
+    assert "selftest ok: 1 expected failure" in (tmp_path / "out" / "summary.md").read_text()
