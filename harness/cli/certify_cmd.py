@@ -84,6 +84,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--concurrency", type=int, default=8, help="most probe connections at once (default: 8)"
     )
     s.add_argument("--no-pcap", action="store_true", help="do not save the probes' pcap")
+    s.add_argument(
+        "--scope",
+        choices=("full", "tls"),
+        default="full",
+        help="full (default): every check that defines --case must run and pass; tls: "
+        "certify the TLS layer only (the FIX Logon checks of cases 3a/3b are left out, "
+        "and the headline says so)",
+    )
     fix = s.add_argument_group(
         "FIX Logon probe (optional)",
         "With --sender and --target, a FIX session logs on through the TLS endpoint "
@@ -193,7 +201,7 @@ def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]
     return match.identity, match.key, [s for s in secrets if s]
 
 
-def _summary(run: Any, written: dict[str, Path], code: int) -> None:
+def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None = None) -> None:
     from rich.console import Console
 
     out = Console()
@@ -224,10 +232,13 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
     )
     out.print(
         f"{verdict} {result.title}: {counts['pass']} passed, {counts['fail']} failed, "
-        f"{counts['inconclusive']} inconclusive in {result.duration_s:.2f} s",
+        f"{counts['inconclusive']} inconclusive, {counts['not-applicable']} not applicable "
+        f"in {result.duration_s:.2f} s",
         highlight=False,
     )
-    if result.error:
+    if headline:
+        out.print(f"[bold]{headline}[/]", highlight=False)
+    elif result.error:
         out.print(f"[yellow]error:[/] {result.error}", highlight=False)
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}", highlight=False)
@@ -315,13 +326,14 @@ def run_server(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         timeout=args.timeout,
         pcap=not args.no_pcap,
+        scope=args.scope,
     )
     try:
         outcome = certify_server(request, args.report_dir)
     except OSError as exc:
         raise HarnessError(f"certify server: {exc}") from None
     written = write_reports(outcome.run, args.report_dir, formats, secrets=secrets)
-    _summary(outcome.run, written, outcome.exit_code)
+    _summary(outcome.run, written, outcome.exit_code, outcome.headline)
     return outcome.exit_code
 
 

@@ -65,7 +65,8 @@ def test_guide_3_server_fails_case_1a_but_passes_3b(
     conf = guide_config("3-server", pki, connect=echo.address)
     with backend(name).start(conf, workdir, label="server") as server:
         port = server.address()[1]
-        ok = run(port, guide, workdir, "3b", trust=TrustOptions(cafile=pki.root_ca_path))
+        ok = run(port, guide, workdir, "3b", trust=TrustOptions(cafile=pki.root_ca_path),
+                 scope="tls")  # fmt: skip
         bad = run(port, guide, workdir, "1a", credentials=Credentials(cert=pki.client_rsa.pem_path))
     assert ok == (0, set())
     assert bad == (1, {"auth.client-certificate.required"})
