@@ -131,6 +131,14 @@ def diagnose(facts: Sequence[ProbeFacts], timeout: float) -> PortDiagnosis:
                 f'plaintext HTTP answered, not TLS: "{line}"',
                 (f"{f.name}: {_quote(f.first_bytes)}",),
             )
+        if f.first_bytes.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+            # An HTTP/0.9-style answer: the page without a status line.
+            return PortDiagnosis(
+                "http",
+                "plaintext HTTP answered, not TLS (an HTML page without a status line: "
+                f'"{_status_line(f.first_bytes.lstrip())}")',
+                (f"{f.name}: {_quote(f.first_bytes)}",),
+            )
     for f in connected:
         if (
             f.answered_bytes
@@ -159,7 +167,7 @@ def diagnose(facts: Sequence[ProbeFacts], timeout: float) -> PortDiagnosis:
         )
     return PortDiagnosis(
         "silent",
-        f"TCP accepted but no TLS reply within {timeout:g} s (silent: not unreachable)",
+        f"silent: TCP accepted but no TLS reply within {timeout:g} s",
     )
 
 
