@@ -24,7 +24,7 @@ from harness.certify.rules import (
 from harness.checks.model import CheckResult, Verdict
 from harness.profiles import load_profile
 
-P, F, I, NA = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE
+P, F, INC, NA = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE
 
 
 def facts(
@@ -60,7 +60,7 @@ def test_diagnose(probes: list[ProbeFacts], kind: str) -> None:
     [
         (PortDiagnosis("tls", "a TLS server answered"), P),
         (PortDiagnosis("plaintext-fix", "a FIX engine answered in plaintext"), F),
-        (PortDiagnosis("silent", "silent"), I),
+        (PortDiagnosis("silent", "silent"), INC),
     ],
 )
 def test_endpoint_tls(diagnosis: PortDiagnosis, verdict: Verdict) -> None:
@@ -72,8 +72,8 @@ def test_endpoint_tls(diagnosis: PortDiagnosis, verdict: Verdict) -> None:
     [
         (facts(end="eof"), P),
         (facts(data=b"8=FIX.4.4\x019=5\x0135=5\x0158=bad\x01"), F),
-        (facts(connected=False), I),
-        (None, I),
+        (facts(connected=False), INC),
+        (None, INC),
     ],
 )
 def test_plaintext_refused(probe: ProbeFacts | None, verdict: Verdict) -> None:
@@ -87,7 +87,7 @@ def test_plaintext_refused(probe: ProbeFacts | None, verdict: Verdict) -> None:
         ([HelloFacts("a", (0xC030,), (0x0303,), 0xFFFF, 0x0303)], F),
         ([HelloFacts("a", (0xC030,), (0x0303,), 0xC030, 0x0305)], F),
         ([HelloFacts("a", (0xC030,), (0x0302,), 0xC030, 0x0303)], F),
-        ([HelloFacts("a", (0xC030,), (0x0303,), None, None)], I),
+        ([HelloFacts("a", (0xC030,), (0x0303,), None, None)], INC),
     ],
 )
 def test_server_hello_valid(hellos: list[HelloFacts], verdict: Verdict) -> None:
@@ -99,7 +99,7 @@ def test_server_hello_valid(hellos: list[HelloFacts], verdict: Verdict) -> None:
     [
         ([("v", "flight", 3000)], P),
         ([("v", "flight", 3000), ("s", "oversize", 300_000)], F),
-        ([("v", "timeout", 0)], I),
+        ([("v", "timeout", 0)], INC),
     ],
 )
 def test_server_flight_bounded(ends: list[tuple[str, str | None, int]], verdict: Verdict) -> None:
@@ -118,7 +118,7 @@ def test_required_applicable(
 
 @pytest.mark.parametrize(
     ("first", "verdict"),
-    [(b"\x16\x03\x01\x02\x00", P), (b"8=FIX.4.4\x019=5\x01", F), (b"", I), (b"GET /", I)],
+    [(b"\x16\x03\x01\x02\x00", P), (b"8=FIX.4.4\x019=5\x01", F), (b"", INC), (b"GET /", INC)],
 )
 def test_client_plaintext(first: bytes, verdict: Verdict) -> None:
     assert client_plaintext(first).verdict is verdict
@@ -129,8 +129,8 @@ def test_client_plaintext(first: bytes, verdict: Verdict) -> None:
     [
         (LogonFacts(False, logout_text="CompID not bound to your identity"), P),
         (LogonFacts(True), F),
-        (LogonFacts(False, error="connect: refused"), I),
-        (None, I),
+        (LogonFacts(False, error="connect: refused"), INC),
+        (None, INC),
     ],
 )
 def test_must_be_refused(logon: LogonFacts | None, verdict: Verdict) -> None:
@@ -150,7 +150,7 @@ def test_defining_checks_pass_fail_inconclusive() -> None:
     # inconclusive: --cafile not given, named
     without = [c for c in every if c.id != "cert.chain-complete"]
     out = {c.id: c for c in apply_defining_checks(without, case)}
-    assert out["cert.chain-complete"].verdict is I
+    assert out["cert.chain-complete"].verdict is INC
     assert "--cafile" in (out["cert.chain-complete"].reason or "")
     assert missing_flags(list(out.values()), case, "full") == ["--cafile"]
     # a failed defining check stays failed
@@ -160,7 +160,7 @@ def test_defining_checks_pass_fail_inconclusive() -> None:
     ] is F
     # not applicable is not a pass of a defining check
     na = [*without, CheckResult("cert.chain-complete", "t", None, NA, "x", "y")]
-    assert {c.id: c.verdict for c in apply_defining_checks(na, case)}["cert.chain-complete"] is I
+    assert {c.id: c.verdict for c in apply_defining_checks(na, case)}["cert.chain-complete"] is INC
     # scope tls leaves out the FIX checks
     tls_only = [c for c in every if not c.id.startswith("fix.")]
     assert {c.verdict for c in apply_defining_checks(tls_only, case, "tls")} == {P}
