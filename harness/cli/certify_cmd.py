@@ -363,6 +363,7 @@ def run_client(args: argparse.Namespace) -> int:
         profile=profile,
         pki_dir=args.pki,
         wait=args.wait,
+        handshake_timeout=args.timeout,
     )
     outcome = certify_client(request, args.report_dir, ready=ready)
     written = write_reports(outcome.run, args.report_dir, formats)
