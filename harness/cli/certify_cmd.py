@@ -116,6 +116,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="RawData(96) credentials from this environment variable (FIXS)",
     )
     fix.add_argument(
+        "--foreign-sender",
+        metavar="COMPID",
+        help="another counterparty's SenderCompID: a Logon with our credentials under it "
+        "must be refused (fix.logon.compid-bound, FIXS)",
+    )
+    fix.add_argument(
+        "--other-cert",
+        type=Path,
+        help="a certificate (PEM) the server trusts for another counterparty: our Logon over "
+        "TLS with it must be refused at the handshake or the Logon "
+        "(fix.logon.other-identity-refused)",
+    )
+    fix.add_argument("--other-key", type=Path, help="its private key (default: in --other-cert)")
+    fix.add_argument(
         "--begin-string",
         default="FIX.4.4",
         choices=("FIX.4.2", "FIX.4.4", "FIXT.1.1"),
@@ -246,6 +260,7 @@ def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None
 
 def _fix_logon(args: argparse.Namespace) -> Any:
     """The FIX Logon probe's settings from the flags (None when not asked for)."""
+    from harness.certify.badcerts import CertPair
     from harness.certify.fixlogon import FixLogon
     from harness.errors import HarnessError
 
@@ -253,6 +268,8 @@ def _fix_logon(args: argparse.Namespace) -> Any:
     if args.sender is None and args.target is None:
         if any(w is not None for w in wanted):
             raise HarnessError("FIX credentials need --sender and --target")
+        if args.foreign_sender is not None or args.other_cert is not None:
+            raise HarnessError("--foreign-sender and --other-cert need --sender and --target")
         return None
     if not args.sender or not args.target:
         raise HarnessError("the FIX Logon probe needs both --sender and --target")
@@ -264,6 +281,14 @@ def _fix_logon(args: argparse.Namespace) -> Any:
     raw = None
     if args.raw_data_env is not None:
         raw = secret_from_env(args.raw_data_env, "--raw-data-env").encode()
+    other = None
+    if args.other_cert is not None:
+        cert = _existing(args.other_cert, "--other-cert")
+        key = _existing(args.other_key, "--other-key") or cert
+        assert cert is not None and key is not None
+        other = CertPair("other", cert, key)
+    elif args.other_key is not None:
+        raise HarnessError("--other-key needs --other-cert")
     logon = FixLogon(
         sender_comp_id=args.sender,
         target_comp_id=args.target,
@@ -271,6 +296,8 @@ def _fix_logon(args: argparse.Namespace) -> Any:
         username=args.username,
         password=password,
         raw_data=raw,
+        foreign_sender=args.foreign_sender,
+        other=other,
     )
     logon.settings()  # validates the CompIDs now, as a usage error
     return logon

@@ -82,6 +82,7 @@ class MockAcceptor:
         clock: Any = time.time,
         observer: Observer | None = None,
         lose_reports: Collection[str] = (),
+        logon_only: bool = False,
     ) -> None:
         self.sessions: tuple[SessionSettings, ...] = (
             (sessions,) if isinstance(sessions, SessionSettings) else tuple(sessions)
@@ -104,6 +105,11 @@ class MockAcceptor:
         self._new: asyncio.Queue[Connection] = asyncio.Queue()
         self._exec_n = 0
         self._conn_n = 0
+        # Serving many sessions: a connection whose first frame is not a Logon
+        # (junk, a TLS probe that never reached FIX) is logged in ``ignored`` and
+        # never handed to an acceptor-side script.
+        self._logon_only = logon_only
+        self.ignored: list[str] = []
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
         """Listen on ``host:port`` (port 0 = any free port); returns the bound address."""
@@ -216,7 +222,13 @@ class MockAcceptor:
                 session.receive_eof()
             elif problem is not None:
                 conn.abort(problem)
-            self._new.put_nowait(conn)
+            if self._logon_only and (problem is not None or not _starts_with_logon(buf)):
+                why = problem or f"first frame is not a Logon ({len(buf)} bytes)"
+                self.ignored.append(f"{transcript.label}: {why}")
+                log.info("connection ignored (no Logon): %s", why)
+                transcript.note(f"ignored: no Logon ({why})")
+            else:
+                self._new.put_nowait(conn)
             await conn.start()
             if conn.error:
                 self.errors.append(conn.error)
@@ -266,6 +278,19 @@ class MockAcceptor:
                     (58, "Unsupported message type"),
                 ],
             )
+
+
+def _starts_with_logon(buf: bytes) -> bool:
+    """Is the first complete frame of ``buf`` a Logon(A)?"""
+    frames = FrameReader()
+    frames.feed(buf)
+    item = frames.next()
+    if not isinstance(item, Frame):
+        return False
+    try:
+        return parse_message(item.raw).msg_type == "A"
+    except ValueError:
+        return False
 
 
 async def run_acceptor_script(
