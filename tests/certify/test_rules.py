@@ -191,3 +191,53 @@ def test_record_scanner_boundaries() -> None:
     bad = RecordScanner()
     bad.feed(b"HTTP/1.1 400")
     assert bad.not_tls
+
+
+@pytest.mark.parametrize(
+    ("logon", "verdict", "text"),
+    [
+        (LogonFacts(True), P, "accepted"),
+        (LogonFacts(False, logout_text="invalid password"), F, "Logon refused: Logout Text(58)"),
+        (LogonFacts(False, explanation="our TLS client rejected the server's certificate: x"), F,
+         "our TLS client rejected"),
+        (LogonFacts(False, error="cannot connect to 127.0.0.1:1: refused"), INC, "cannot connect"),
+    ],
+)  # fmt: skip
+def test_logon_accepted(logon: LogonFacts, verdict: Verdict, text: str) -> None:
+    from harness.certify.fixlogon import logon_accepted
+
+    check = logon_accepted(logon)
+    assert check.verdict is verdict and text in check.observed
+
+
+@pytest.mark.parametrize(
+    ("logon", "verdict"),
+    [
+        (LogonFacts(False, logout_text="invalid password"), P),
+        (LogonFacts(True), F),
+        (LogonFacts(False, error="cannot connect"), INC),
+    ],
+)
+def test_bad_credentials_refused(logon: LogonFacts, verdict: Verdict) -> None:
+    from harness.certify.fixlogon import bad_credentials_refused
+
+    assert bad_credentials_refused(logon).verdict is verdict
+
+
+def test_explain_reads_the_tunnel_log() -> None:
+    from harness.certify.fixlogon import explain
+    from harness.fixnet.conversation import ConversationResult
+    from harness.fixnet.transcript import Transcript
+    from harness.stunnelconf.logfacts import ConnectionFacts
+
+    empty = ConversationResult(False, [], Transcript(label="t"))
+    rejected = ConnectionFacts("1", rejected=["Rejected by CERT at depth=0: CN=x"])
+    assert explain(empty, [rejected], 2).startswith("our TLS client rejected the server's")
+    tls_ok = ConnectionFacts("2", cipher="ECDHE-RSA-AES256-GCM-SHA384")
+    assert explain(empty, [tls_ok], 2).startswith("TLS fine, but the FIX engine closed")
+    waited = ConversationResult(
+        False, ["x: expect Logon: nothing arrived within 2s"], Transcript("t")
+    )
+    assert explain(waited, [tls_ok], 2) == "no answer to the Logon within 2 s"
+    failed = ConnectionFacts("3", errors=["SSL_connect: ssl/record/rec_layer_s3.c: wrong version"])
+    assert explain(empty, [failed], 2).startswith("the TLS handshake failed: SSL_connect")
