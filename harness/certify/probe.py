@@ -49,6 +49,10 @@ from harness.tunnel.tlsctx import install_psk_client
 
 #: Most bytes a hello probe reads from the server (a first flight is a few KiB).
 MAX_FLIGHT_BYTES = 256 * 1024
+#: Most bytes a complete-handshake probe reads from the server (OpenSSL itself
+#: refuses a certificate list over 100 KiB; this also bounds a server that floods
+#: application data while a TLS 1.3 probe waits for its verdict).
+MAX_HANDSHAKE_BYTES = 1024 * 1024
 #: TLS record content types (change_cipher_spec .. heartbeat).
 _TLS_CONTENT_TYPES = frozenset(range(20, 25))
 
@@ -150,6 +154,14 @@ def _recv(sock: socket.socket, deadline: float, wire: Wire | None = None) -> byt
     if not data and wire is not None:
         wire.end = "eof"
     return data
+
+
+def _over_cap(wire: Wire, cap: int) -> bool:
+    """Has the server sent more than ``cap`` bytes? (Then ``wire.end`` is "oversize".)"""
+    if sum(len(d) for _, d in wire.s2c) > cap:
+        wire.end = "oversize"
+        return True
+    return False
 
 
 class RecordScanner:
@@ -356,6 +368,8 @@ class TlsClient:
                     conn.bio_shutdown()
                     continue
                 wire.s2c.append((time.time(), data))
+                if _over_cap(wire, MAX_HANDSHAKE_BYTES):
+                    return False
                 conn.bio_write(data)
             except (SSL.ZeroReturnError, SSL.SysCallError):
                 self._flush(conn, sock, wire)
@@ -392,6 +406,8 @@ class TlsClient:
                 conn.bio_shutdown()
                 return
             wire.s2c.append((time.time(), data))
+            if _over_cap(wire, MAX_HANDSHAKE_BYTES):
+                return
             conn.bio_write(data)
 
 

@@ -22,8 +22,8 @@ from harness.certify.fixlogon import FixLogon, fix_logon_checks
 from harness.certify.policy import TrustOptions, evaluate
 from harness.certify.probe import Credentials, Target, write_pcap
 from harness.certify.result import build_run, exit_code
-from harness.certify.rules import apply_defining_checks, missing_flags
-from harness.certify.scan import ScanOptions, ServerScan, scan_server
+from harness.certify.rules import apply_defining_checks, hello_violation, missing_flags
+from harness.certify.scan import ScanOptions, ServerScan, hello_facts, scan_server
 from harness.checks.model import Note, RunResult
 from harness.errors import HarnessError
 from harness.profiles import Profile
@@ -121,6 +121,8 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
         pcap_path = write_pcap(workdir / "certify-server.pcap", target, scan.all_wires())
         artifacts["pcap"] = pcap_path.name
     reference = scan.certificate_wire() or scan.versions.get("TLSv1.2")
+    if reference is not None and reference.s2c and hello_violation(hello_facts(reference)):
+        reference = None  # a ServerHello outside the offer is not "what was negotiated"
     finished = datetime.now(UTC)
     if request.scope == "tls":
         notes = [*notes, Note("certify.scope", "scope", TLS_ONLY)]

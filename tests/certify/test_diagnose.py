@@ -142,6 +142,9 @@ def test_server_hello_outside_the_offer_is_a_violation(
     verdicts = _verdicts(outcome)
     assert verdicts["tls.server-hello.valid"] is Verdict.FAIL
     assert outcome.exit_code == 1
+    assert outcome.run.results[0].negotiated is None or (
+        outcome.run.results[0].negotiated.cipher is None  # never "negotiated 0xFFFF"
+    )
 
 
 def test_endless_certificate_ends_quickly(guide: Profile, workdir: Path) -> None:
