@@ -51,6 +51,12 @@ SPECS: dict[str, Spec] = {
             "3.4",
         ),
         Spec("client.plaintext-fix", "the client speaks TLS, not plaintext FIX", None),
+        # Checks judged in policy.py, named here for a defining check that did not run.
+        Spec("cert.pin-matches", "server leaf matches the pinned certificate", "2.4.1.5.2"),
+        Spec("cert.chain-complete", "chain complete up to a trusted CA", "2.4.1.5.1"),
+        Spec("cert.san-matches", "certificate names the host connected to", "3.4.2"),
+        Spec("auth.client-certificate.accepted", "our client certificate accepted", "3.2"),
+        Spec("auth.psk.accepted", "PSK handshake completes", "3.3"),
         Spec("fix.logon.accepted", "FIX Logon through the TLS session", "3.4"),
         Spec(
             "fix.logon.bad-credentials-refused",

@@ -217,6 +217,7 @@ def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]
 
 def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None = None) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     out = Console()
     result = run.results[0]
@@ -233,11 +234,11 @@ def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None
             continue
         v = check.verdict.value
         section = f" (guide {check.guide_section})" if check.guide_section else ""
-        out.print(
-            f"[{colour[v]}]{v.upper():12}[/] {check.id}: expected {check.expected}; "
-            f"observed {check.observed}{section}" + (f" [{check.reason}]" if check.reason else ""),
-            highlight=False,
+        # Peer-controlled text (and reasons in brackets) must not be read as markup.
+        text = f"{check.id}: expected {check.expected}; observed {check.observed}{section}" + (
+            f" [{check.reason}]" if check.reason else ""
         )
+        out.print(f"[{colour[v]}]{v.upper():12}[/] {escape(text)}", highlight=False)
     counts = dict.fromkeys(colour, 0)
     for check in result.checks:
         counts[check.verdict.value] += 1
@@ -245,15 +246,15 @@ def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None
         code, "[yellow]INCONCLUSIVE[/]"
     )
     out.print(
-        f"{verdict} {result.title}: {counts['pass']} passed, {counts['fail']} failed, "
+        f"{verdict} {escape(result.title)}: {counts['pass']} passed, {counts['fail']} failed, "
         f"{counts['inconclusive']} inconclusive, {counts['not-applicable']} not applicable "
         f"in {result.duration_s:.2f} s",
         highlight=False,
     )
     if headline:
-        out.print(f"[bold]{headline}[/]", highlight=False)
+        out.print(f"[bold]{escape(headline)}[/]", highlight=False)
     elif result.error:
-        out.print(f"[yellow]error:[/] {result.error}", highlight=False)
+        out.print(f"[yellow]error:[/] {escape(result.error)}", highlight=False)
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}", highlight=False)
 
