@@ -291,12 +291,16 @@ def missing_flags(checks: Sequence[CheckResult], case: UseCase | None, scope: st
     """The flags named by defining checks that did not run (for the headline)."""
     if case is None:
         return []
-    ran = {c.id for c in checks if c.observed != "not checked"}
+    ran = {c.id for c in checks if c.observed not in _NOT_RUN}
     return [
         d.needs
         for d in case.defining_checks
         if d.needs and d.id not in ran and not (scope == "tls" and d.layer == "fix")
     ]
+
+
+#: How a check that did not run for want of a flag reads ("not tested": policy.py).
+_NOT_RUN = frozenset({"not checked", "not tested"})
 
 
 # -- certify client -------------------------------------------------------------------

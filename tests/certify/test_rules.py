@@ -153,6 +153,16 @@ def test_defining_checks_pass_fail_inconclusive() -> None:
     assert out["cert.chain-complete"].verdict is INC
     assert "--cafile" in (out["cert.chain-complete"].reason or "")
     assert missing_flags(list(out.values()), case, "full") == ["--cafile"]
+    case_1a = load_profile("stunnel-guide-2017").use_case("1a")
+    not_tested = [
+        *[
+            _passed(d.id)
+            for d in case_1a.defining_checks
+            if d.id != "auth.client-certificate.accepted"
+        ],  # type: ignore[union-attr]
+        CheckResult("auth.client-certificate.accepted", "t", None, INC, "x", "not tested"),
+    ]
+    assert missing_flags(not_tested, case_1a, "full") == ["--cert/--key"]
     # a failed defining check stays failed
     failed = [*without, CheckResult("cert.chain-complete", "t", None, F, "x", "y")]
     assert {c.id: c.verdict for c in apply_defining_checks(failed, case)}[

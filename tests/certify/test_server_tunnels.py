@@ -94,7 +94,12 @@ def test_guide_2_psk_server(
     assert checks["auth.psk.accepted"].verdict is Verdict.PASS
     assert checks["auth.psk.wrong-key.refused"].verdict is Verdict.PASS
     assert checks["auth.psk.unknown-identity.refused"].verdict is Verdict.PASS
-    # certificate suites: not applicable to a PSK server, not missing
-    assert "not applicable" in (checks["tls.cipher.required.0xC030"].reason or "")
+    # certificate suites: not applicable to a PSK server (their own verdict, never a
+    # pass), not missing
+    na = checks["tls.cipher.required.0xC030"]
+    assert na.verdict is Verdict.NOT_APPLICABLE and "not applicable" in (na.reason or "")
+    assert not any(
+        c.verdict is Verdict.PASS for c in checks.values() if c.id.startswith("tls.cipher.required")
+    )
     assert bad.exit_code == 1
     assert {c.id for c in bad.run.results[0].failed_checks} == {"auth.psk.accepted"}
