@@ -65,6 +65,9 @@ class MockAcceptor:
         lose_reports: fault injection: for each ClOrdID listed, the first
             ExecutionReport is generated (its MsgSeqNum consumed, kept for resends)
             but never written, and the connection is dropped, as if a tunnel died.
+        logon_only: connections whose first frame is not a Logon are not handed to
+            :meth:`next_connection` (acceptor-side scripts) but logged in ``ignored``
+            (``fix acceptor`` behind stunnel: the TLS probes never send FIX).
 
     Attributes:
         transcripts: one per connection, in order of arrival.
@@ -72,6 +75,7 @@ class MockAcceptor:
         orders: every NewOrderSingle accepted, in order (PossDup resends included
             once, because the engine drops duplicates).
         errors: internal errors (bugs), one per broken connection.
+        ignored: with ``logon_only``, one line per connection without a Logon.
         address: the bound (host, port) once started.
     """
 
