@@ -115,7 +115,7 @@ def test_cli_headline_for_http(workdir: Path, capsys: pytest.CaptureFixture[str]
     assert 'plaintext HTTP answered, not TLS: "HTTP/1.0 400' in out
 
 
-@pytest.mark.parametrize("kind", ["http", "silent", "not-tls"])
+@pytest.mark.parametrize("kind", ["http", "silent", "not-tls", "closed"])
 def test_pin_gives_the_same_diagnosis(
     kind: str, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -123,9 +123,23 @@ def test_pin_gives_the_same_diagnosis(
         code = main(["pin", f"127.0.0.1:{port}", "-o", str(workdir / "x.pem"), "--timeout", "1.5"])  # fmt: skip
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2
-    expected = {"http": "plaintext HTTP answered", "silent": "silent", "not-tls": "not TLS"}[kind]
+    expected = {
+        "http": "plaintext HTTP answered",
+        "silent": "silent",
+        "not-tls": "not TLS",
+        "closed": "closed right after the ClientHello",
+    }[kind]
     assert expected in err
     assert "TLS handshake failed: ]" not in err and not err.rstrip().endswith("failed:")
+
+
+def test_pin_alert_to_every_hello(
+    alert_server: int, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["pin", f"127.0.0.1:{alert_server}", "-o", str(workdir / "x.pem"), "--timeout", "2"])  # fmt: skip
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "TLS alert to every ClientHello" in err
 
 
 # -- issue 15 item 7: hostile TLS servers ---------------------------------------------
