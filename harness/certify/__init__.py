@@ -16,10 +16,19 @@ profile and a guide use case: requirements become checks with stable ids,
 observations become notes, and a probe that could not run is *inconclusive*,
 never a pass. :mod:`.result` packages it all as the project's ``RunResult`` so the
 ``run`` report writers serve certify too; the probes are saved as one pcap.
+Each use case of the profile names its *defining checks*; a case is compliant only
+when all of them ran and passed (:func:`.rules.apply_defining_checks`; ``--scope
+tls`` leaves out the FIX ones, and says so). When no probe got a ServerHello,
+:mod:`.diagnose` says what is on the port (HTTP, plaintext FIX, silent, closed,
+bytes that are not TLS, an alert to every hello). The newer checks are small pure
+units in :mod:`.rules` (one spec table, frozen facts in, a CheckResult out). The
+optional FIX Logon probe (:mod:`.fixlogon`) explains a failed Logon from its own
+tunnel's log and runs the FIXS CompID-binding and other-identity probes.
 
 ``certify client`` (:mod:`.client`) turns it round: the harness serves successive
 connections with a valid, a wrong-host, an unrelated-CA and an expired
-certificate and reads the client's ClientHello and its refusals off the wire.
+certificate and reads the client's ClientHello and its refusals off the wire (a
+client that stalls is silent, not refusing; a plaintext FIX Logon is a finding).
 
 ``lint`` (:mod:`.lint`) reads a stunnel.conf with file:line on every option and
 reports what goes against the guide and the profile. ``pin`` (:mod:`.pin`)

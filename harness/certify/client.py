@@ -15,7 +15,10 @@ has been told to trust:
 4. ``expired``: valid chain, validity ended.
 
 "Refuses" is read from the wire: the client sends a fatal alert or hangs up
-instead of its Finished. The server side runs OpenSSL over memory BIOs, recording
+instead of its Finished. A client that sends its ClientHello and then nothing until
+the round's timeout (``--timeout``) has *stalled*: that says nothing about its
+certificate checks, so the round is inconclusive, never a refusal. A client that
+sends a plaintext FIX Logon to our TLS port fails ``client.plaintext-fix``. The server side runs OpenSSL over memory BIOs, recording
 every byte, with a key log so the dissector can also read a TLS 1.3 client's
 (encrypted) alert.
 """
@@ -33,6 +36,7 @@ from pathlib import Path
 from OpenSSL import SSL
 
 import harness.tunnel
+from harness.certify import rules
 from harness.certify.probe import Target as _Target
 from harness.certify.probe import Wire, write_pcap
 from harness.certify.result import build_run, exit_code
@@ -116,15 +120,18 @@ class _Serve:
         def feed() -> bool:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                wire.end = "timeout"
                 return False
             sock.settimeout(remaining)
             try:
                 data = sock.recv(65536)
             except TimeoutError:
+                wire.end = "timeout"
                 return False
             except OSError:
                 data = b""
             if not data:
+                wire.end = "eof"
                 conn.bio_shutdown()
                 return False
             wire.c2s.append((time.time(), data))
@@ -154,7 +161,12 @@ class _Serve:
         return wire
 
 
-def _client_refused(h: Handshake) -> tuple[bool | None, str]:
+def _client_refused(
+    h: Handshake, end: str | None = None, timeout: float | None = None
+) -> tuple[bool | None, str]:
+    """Did the client refuse our certificate? (None: cannot tell) and how.
+
+    ``end == "timeout"``: the client went silent; that is not a refusal."""
     alert = next((a for a in h.alerts if a.sender == "client" and a.fatal), None)
     if alert is not None:
         return True, f"refused: client sent {alert.name}({alert.description})"
@@ -167,6 +179,9 @@ def _client_refused(h: Handshake) -> tuple[bool | None, str]:
         return None, f"no ClientHello seen ({h.incomplete_reason or 'no data'})"
     if any(a.sender == "client" and a.encrypted for a in h.alerts):
         return True, "refused: client sent an (encrypted) alert"
+    if end == "timeout":
+        within = f" for {timeout:g} s" if timeout is not None else ""
+        return None, f"silent: the client stalled (no alert, no Finished, no close{within})"
     return True, "refused: the client closed the connection without finishing"
 
 
@@ -201,7 +216,9 @@ def _hello_notes(h: Handshake) -> list[Note]:
     ]
 
 
-def _judge(profile: Profile, wires: dict[str, Wire | None]) -> tuple[list[CheckResult], list[Note]]:
+def _judge(
+    profile: Profile, wires: dict[str, Wire | None], timeout: float | None = None
+) -> tuple[list[CheckResult], list[Note]]:
     checks: list[CheckResult] = []
     notes: list[Note] = []
     valid = wires.get("valid")
@@ -218,6 +235,8 @@ def _judge(profile: Profile, wires: dict[str, Wire | None]) -> tuple[list[CheckR
             )
         )
         return checks, notes
+    first = b"".join(d for _, d in valid.c2s)[:120]
+    checks.append(rules.client_plaintext(first))
     h = valid.handshake()
     notes.extend(_hello_notes(h))
     offered = [v for v in h.versions_offered if not is_grease(v)]
@@ -255,7 +274,7 @@ def _judge(profile: Profile, wires: dict[str, Wire | None]) -> tuple[list[CheckR
             ", ".join(format_code(c) for c in common) or "none",
         )
     )
-    refused, how = _client_refused(h)
+    refused, how = _client_refused(h, valid.end, timeout)
     valid_ok = refused is False
     checks.append(
         CheckResult(
@@ -279,7 +298,7 @@ def _judge(profile: Profile, wires: dict[str, Wire | None]) -> tuple[list[CheckR
             checks.append(CheckResult(cid, title, section, INCONCLUSIVE, "refused", "no connection",
                                       "the client did not connect for this round"))  # fmt: skip
             continue
-        r, text = _client_refused(wire.handshake())
+        r, text = _client_refused(wire.handshake(), wire.end, timeout)
         if r is None or not valid_ok:
             reason = "the valid round failed" if not valid_ok else text
             checks.append(CheckResult(cid, title, section, INCONCLUSIVE, "refused", text, reason))
@@ -334,7 +353,7 @@ def certify_client(
             wires[kind] = serve.handle(sock, f"round {kind}")
     finally:
         listener.close()
-    checks, notes = _judge(request.profile, wires)
+    checks, notes = _judge(request.profile, wires, request.handshake_timeout)
     seen = [w for w in wires.values() if w is not None]
     artifacts: dict[str, str] = {}
     if seen:

@@ -7,23 +7,40 @@ FIX initiator logs on through it: Logon → Logout. When FIX credentials were gi
 second session sends a deliberately wrong password (or RawData) and must be refused:
 a Logout, or a disconnect, and no session. Both sessions reset sequence numbers
 (ResetSeqNumFlag=Y), as certification sessions normally do.
+
+The probe explains itself: when our Logon gets no session, our tunnel's log of that
+very connection (:func:`harness.stunnelconf.logfacts.parse_log`) and the initiator's
+transcript say whether our tunnel rejected the server's certificate (and why), the
+TLS handshake failed, the FIX engine closed before answering, the Logon was refused
+(Logout Text(58)), or nothing came back in time (:func:`explain`).
+
+FIXS probes no peer has: ``--foreign-sender`` (authorization must be bound to the
+authenticated identity) and ``--other-cert`` (another counterparty's certificate
+cannot log on as us).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.backends.base import TunnelStartError, write_private
 from harness.backends.python import PythonBackend
+from harness.certify import rules
+from harness.certify.badcerts import CertPair
 from harness.certify.policy import TrustOptions
 from harness.certify.probe import Credentials
+from harness.certify.rules import LogonFacts
 from harness.checks.model import CheckResult, Verdict
 from harness.errors import HarnessError, SourceLocation
 from harness.fix.settings import Credentials as FixCredentials
 from harness.fixnet import SessionSettings, parse_script, run_initiator
+from harness.fixnet.conversation import ConversationResult
 from harness.stunnelconf import parse_config
+from harness.stunnelconf.logfacts import ConnectionFacts, parse_log
 
 _SCRIPT = "connect\nexpect Logon\nlogout\nexpect Logout\nexpect disconnect\n"
 _WRONG = "fixs-harness-deliberately-wrong"
@@ -31,7 +48,14 @@ _WRONG = "fixs-harness-deliberately-wrong"
 
 @dataclass(frozen=True)
 class FixLogon:
-    """The FIX session to try (the CLI's --sender/--target/--username/--password...)."""
+    """The FIX session to try (the CLI's --sender/--target/--username/--password...).
+
+    ``foreign_sender``: another counterparty's SenderCompID; a Logon with our
+    credentials under it must be refused (``fix.logon.compid-bound``). ``other``: a
+    certificate the server trusts for another counterparty; our Logon over a TLS
+    session authenticated with it must be refused, at the handshake or the Logon
+    (``fix.logon.other-identity-refused``).
+    """
 
     sender_comp_id: str
     target_comp_id: str
@@ -40,12 +64,14 @@ class FixLogon:
     username: str | None = None
     password: str | None = None
     raw_data: bytes | None = None
+    foreign_sender: str | None = None
+    other: CertPair | None = None
 
     @property
     def has_credentials(self) -> bool:
         return self.password is not None or self.raw_data is not None
 
-    def settings(self, *, wrong: bool = False) -> SessionSettings:
+    def settings(self, *, wrong: bool = False, sender: str | None = None) -> SessionSettings:
         creds = None
         if self.has_credentials or self.username is not None:
             password = self.password
@@ -55,7 +81,7 @@ class FixLogon:
                 raw = _WRONG.encode() if raw is not None else None
             creds = FixCredentials(username=self.username, password=password, raw_data=raw)
         return SessionSettings(
-            sender_comp_id=self.sender_comp_id,
+            sender_comp_id=sender or self.sender_comp_id,
             target_comp_id=self.target_comp_id,
             begin_string=self.begin_string,
             heartbeat_interval=self.heartbeat_interval,
@@ -68,6 +94,7 @@ def _client_conf(
     host: str, port: int, credentials: Credentials, trust: TrustOptions, workdir: Path
 ) -> str:
     lines = [
+        "debug = info",  # the negotiation lines the probe's explanation reads
         "[certify-fix]",
         "client = yes",
         "accept = 127.0.0.1:0",
@@ -88,6 +115,71 @@ def _client_conf(
     return "\n".join(lines) + "\n"
 
 
+def explain(result: ConversationResult, tls: list[ConnectionFacts], timeout: float) -> str:
+    """Why a Logon got no session, from the initiator's result and our tunnel's log of
+    the same attempt: our tunnel rejected the server's certificate (and why), the TLS
+    handshake failed, the FIX engine closed before answering, or nothing came back in
+    time."""
+    if result.error:
+        return result.error
+    rejected = [r for c in tls for r in c.rejected]
+    if rejected:
+        return f"our TLS client rejected the server's certificate: {rejected[0]}"
+    negotiated = any(
+        c.negotiated or c.role is not None or c.peer_certificates or (c.bytes_to_tls or 0) > 0
+        for c in tls
+    )
+    errors = [e for c in tls for e in c.errors]
+    if tls and not negotiated:
+        return "the TLS handshake failed: " + (errors[0] if errors else "no reason logged")
+    inbound = [e for e in result.transcript.entries if getattr(e, "direction", "") == "in"]
+    timed_out = any("within" in f for f in result.failures)
+    if timed_out and not inbound:
+        return f"no answer to the Logon within {timeout:g} s"
+    if not inbound:
+        return "TLS fine, but the FIX engine closed the connection before answering the Logon"
+    return "; ".join(result.failures[:1]) or "no Logon reply"
+
+
+def _attempt(
+    settings: SessionSettings, tunnel: Any, script: Any, timeout: float
+) -> tuple[ConversationResult, LogonFacts]:
+    """One Logon through the local tunnel, with the tunnel log's account of it."""
+    before = set(parse_log(_log_text(tunnel)).connections)
+    result = asyncio.run(run_initiator(settings, script, *tunnel.address(), timeout=timeout))
+    deadline = time.monotonic() + 1.0
+    while True:  # the tunnel logs the connection's end just after the initiator sees it
+        facts = parse_log(_log_text(tunnel))
+        new = [c for k, c in facts.connections.items() if k not in before]
+        if all(c.closed for c in new) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return result, LogonFacts(
+        accepted=result.logon_accepted,
+        error=result.error,
+        logout_text=result.logout_text,
+        explanation=None if result.logon_accepted else explain(result, new, timeout),
+    )
+
+
+def _log_text(tunnel: Any) -> str:
+    path = getattr(tunnel, "log_path", None)
+    if path is None:
+        return ""
+    try:
+        return str(Path(path).read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return ""
+
+
+def _start(
+    host: str, port: int, credentials: Credentials, trust: TrustOptions, workdir: Path, label: str
+) -> Any:
+    text = _client_conf(host, port, credentials, trust, workdir)
+    config = parse_config(text, path=str(workdir / f"{label}.conf"))
+    return PythonBackend().start(config, workdir, label=label)
+
+
 def fix_logon_checks(
     host: str,
     port: int,
@@ -100,11 +192,9 @@ def fix_logon_checks(
 ) -> list[CheckResult]:
     """Run the Logon probe(s); failures are data (checks), never exceptions."""
     workdir.mkdir(parents=True, exist_ok=True)
-    text = _client_conf(host, port, credentials, trust, workdir)
-    config = parse_config(text, path=str(workdir / "certify-fix.conf"))
     checks: list[CheckResult] = []
     try:
-        tunnel = PythonBackend().start(config, workdir, label="certify-fix")
+        tunnel = _start(host, port, credentials, trust, workdir, "certify-fix")
     except (TunnelStartError, HarnessError) as exc:
         return [
             CheckResult(
@@ -119,52 +209,76 @@ def fix_logon_checks(
         ]
     script = parse_script(_SCRIPT, origin=SourceLocation("<certify FIX probe>", 1))
     with tunnel:
-        local = tunnel.address()
-        good = asyncio.run(run_initiator(fix.settings(), script, *local, timeout=timeout))
-        if good.error:
-            verdict, observed = Verdict.INCONCLUSIVE, good.error
-        elif good.logon_accepted:
-            verdict, observed = Verdict.PASS, "accepted"
-        else:
-            verdict = Verdict.FAIL
-            observed = (
-                f"refused (Logout Text={good.logout_text!r})"
-                if good.logout_text
-                else ("; ".join(good.failures[:1]) or "no Logon reply")
-            )
-        checks.append(
-            CheckResult(
-                "fix.logon.accepted",
-                "FIX Logon through the TLS session",
-                "3.4",
-                verdict,
-                "Logon answered with Logon",
-                observed,
-            )
-        )
+        _, facts = _attempt(fix.settings(), tunnel, script, timeout)
+        checks.append(logon_accepted(facts))
         if fix.has_credentials:
-            bad = asyncio.run(
-                run_initiator(fix.settings(wrong=True), script, *local, timeout=timeout)
-            )
-            if bad.error:
-                verdict, observed = Verdict.INCONCLUSIVE, bad.error
-            elif bad.logon_accepted:
-                verdict, observed = Verdict.FAIL, "a wrong credential was accepted"
-            else:
-                verdict = Verdict.PASS
-                observed = (
-                    f"refused with Logout Text={bad.logout_text!r}"
-                    if bad.logout_text
-                    else "refused (disconnected, no Logout)"
-                )
+            _, bad = _attempt(fix.settings(wrong=True), tunnel, script, timeout)
+            checks.append(bad_credentials_refused(bad))
+        if fix.foreign_sender is not None:
+            _, foreign = _attempt(fix.settings(sender=fix.foreign_sender), tunnel, script, timeout)
             checks.append(
-                CheckResult(
-                    "fix.logon.bad-credentials-refused",
-                    "A wrong FIX credential is refused (no session)",
-                    "3.4",
-                    verdict,
-                    "Logout or disconnect, no session",
-                    observed,
+                rules.must_be_refused(
+                    "fix.logon.compid-bound",
+                    f"a Logon as {fix.foreign_sender} with our credentials refused",
+                    foreign if facts.accepted else None,
+                    "our own Logon was not accepted, so a refusal would prove nothing",
+                )
+            )
+    if fix.other is not None:
+        other_creds = Credentials(cert=fix.other.cert, key=fix.other.key)
+        try:
+            other_tunnel = _start(host, port, other_creds, trust, workdir, "certify-fix-other")
+        except (TunnelStartError, HarnessError) as exc:
+            checks.append(
+                rules.missing(
+                    "fix.logon.other-identity-refused",
+                    "handshake or Logon refused",
+                    f"the local TLS client could not start with --other-cert: {exc}",
+                )
+            )
+        else:
+            with other_tunnel:
+                _, other = _attempt(fix.settings(), other_tunnel, script, timeout)
+            checks.append(
+                rules.must_be_refused(
+                    "fix.logon.other-identity-refused",
+                    "another counterparty's certificate: handshake or Logon refused",
+                    other if facts.accepted else None,
+                    "our own Logon was not accepted, so a refusal would prove nothing",
                 )
             )
     return checks
+
+
+def logon_accepted(facts: LogonFacts) -> CheckResult:
+    """Our Logon must be answered with a Logon; otherwise say why (pure)."""
+    expected = "Logon answered with Logon"
+    spec = rules.SPECS["fix.logon.accepted"]
+    if facts.accepted:
+        verdict, observed, reason = Verdict.PASS, "accepted", None
+    elif facts.error:
+        verdict, observed, reason = Verdict.INCONCLUSIVE, facts.error, "the probe could not run"
+    elif facts.logout_text is not None:
+        verdict, observed, reason = (
+            Verdict.FAIL,
+            f"Logon refused: Logout Text(58)={facts.logout_text!r}",
+            None,
+        )
+    else:
+        verdict, observed, reason = Verdict.FAIL, facts.explanation or "no Logon reply", None
+    return CheckResult(spec.id, spec.title, spec.section, verdict, expected, observed, reason)
+
+
+def bad_credentials_refused(facts: LogonFacts) -> CheckResult:
+    """A Logon with a wrong password/RawData must get no session (pure)."""
+    spec = rules.SPECS["fix.logon.bad-credentials-refused"]
+    expected = "Logout or disconnect, no session"
+    if facts.accepted:
+        verdict, observed = Verdict.FAIL, "a wrong credential was accepted"
+    elif facts.error:
+        verdict, observed = Verdict.INCONCLUSIVE, facts.error
+    elif facts.logout_text is not None:
+        verdict, observed = Verdict.PASS, f"refused with Logout Text={facts.logout_text!r}"
+    else:
+        verdict, observed = Verdict.PASS, f"refused ({facts.explanation or 'disconnected'})"
+    return CheckResult(spec.id, spec.title, spec.section, verdict, expected, observed)

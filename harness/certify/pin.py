@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from harness.certify.diagnose import diagnose, probe_facts
 from harness.certify.hello import TLS12, HelloSpec, is_ip_address, offerable
 from harness.certify.probe import Target, hello_probe
 from harness.errors import HarnessError
@@ -96,7 +97,8 @@ def _tls13_chain(target: Target, timeout: float) -> list[bytes]:
         try:
             conn.do_handshake()
         except SSL.Error as exc:
-            raise HarnessError(f"{target.label}: TLS handshake failed: {exc}") from None
+            reason = str(exc) or "no reason given by OpenSSL"
+            raise HarnessError(f"TLS 1.3 handshake failed: {reason}") from None
         chain = conn.get_peer_cert_chain(as_cryptography=True) or []
         return [c.public_bytes(serialization.Encoding.DER) for c in chain]
 
@@ -111,14 +113,20 @@ def download_chain(target: Target, *, timeout: float = 5.0) -> list[PinnedCert]:
     wire = hello_probe(
         target, "pin", HelloSpec(TLS12, codes, server_name=target.host), timeout=timeout
     )
-    if wire.error and not wire.s2c:
-        raise HarnessError(wire.error)
+    diagnosis = diagnose([probe_facts(wire)], timeout)
+    if not diagnosis.is_tls and diagnosis.kind != "alert":
+        # Not a TLS server (HTTP, plaintext FIX, silent, closed, garbage): say so.
+        raise HarnessError(f"{target.label}: {diagnosis.text}")
     ders = list(wire.server_certificates_der())
     if not ders:
         try:
             ders = _tls13_chain(target, timeout)
         except OSError as exc:
             raise HarnessError(f"{target.label}: {exc.strerror or exc}") from None
+        except HarnessError as exc:
+            if diagnosis.is_tls:
+                raise
+            raise HarnessError(f"{target.label}: {diagnosis.text}; {exc}") from None
     if not ders:
         raise HarnessError(f"{target.label} sent no certificate (a PSK-only server?)")
     try:

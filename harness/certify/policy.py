@@ -10,8 +10,13 @@ ever reading "compliant":
   ``pass``; any inconclusive requirement makes the whole run inconclusive;
 * a required suite counts as *missing* only when the server could serve it: an
   ECDSA suite against a server whose certificate is RSA (or the certificate
-  suites against a PSK-only server in use case 2) passes as "not applicable",
-  with that reason;
+  suites against a PSK-only server in use case 2) is ``not-applicable`` (its own
+  verdict, never a pass), with that reason; when every required suite is
+  not applicable, ``tls.cipher.required-applicable`` fails;
+* a ServerHello naming a suite or version the client never offered is a protocol
+  violation (``tls.server-hello.valid`` fails), never read as a refusal;
+* when no probe got a ServerHello, :mod:`.diagnose` says what is on the port
+  (``endpoint.tls``: plaintext FIX fails, anything else is inconclusive);
 * what the use case makes a requirement (a client certificate for 1a/1b, a PSK for
   2) is checked as such; for the other cases the same facts are notes.
 
@@ -36,8 +41,10 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from harness.certify import rules
+from harness.certify.diagnose import probe_facts
 from harness.certify.hello import VERSIONS, is_ip_address
-from harness.certify.probe import Wire
+from harness.certify.probe import MAX_FLIGHT_BYTES, Wire
 from harness.certify.scan import ServerScan
 from harness.checks.model import CheckResult, Note, Verdict
 from harness.dissect import Handshake, alert_summary
@@ -114,6 +121,7 @@ class _Judge:
         self.trust = trust
         self.checks: list[CheckResult] = []
         self.notes: list[Note] = []
+        self.not_applicable: list[str] = []
 
     def add(self, *args: object, **kw: object) -> None:
         self.checks.append(_check(*args, **kw))  # type: ignore[arg-type]
@@ -187,14 +195,20 @@ class _Judge:
                 continue
             na = _not_applicable(suite, key_types, psk_only)
             if na:
-                self.add(
-                    cid, title, "2.3.1", PASS, "accepted", "not applicable", f"not applicable: {na}"
-                )
+                self.not_applicable.append(na)
+                self.add(cid, title, "2.3.1", Verdict.NOT_APPLICABLE, "accepted",
+                         "not applicable", f"not applicable: {na}")  # fmt: skip
             elif code in failed or code not in probed:
                 reason = "probe failed" if code in failed else "no allowed version was accepted"
                 self.add(cid, title, "2.3.1", INCONCLUSIVE, "accepted", "not probed", reason)
             else:
                 self.add(cid, title, "2.3.1", FAIL, "accepted", "refused (missing)")
+        if key_types or psk_only:
+            self.checks.append(
+                rules.required_applicable(
+                    len(profile.required_suites), tuple(self.not_applicable), self.case_id == "2"
+                )
+            )
         forbidden = [
             (code, versions)
             for code, versions in accepted.items()
@@ -633,6 +647,13 @@ class _Judge:
                      "2.4.2", verdict, "handshake refused", how)  # fmt: skip
 
     def run(self) -> tuple[list[CheckResult], list[Note]]:
+        self.checks.append(rules.server_hello_valid(self.scan.hello_facts()))
+        self.checks.append(
+            rules.server_flight_bounded(
+                [(w.name, w.end, sum(len(d) for _, d in w.s2c)) for w in self.scan.hello_wires()],
+                MAX_FLIGHT_BYTES,
+            )
+        )
         self.versions()
         self.ciphers()
         self.key_exchange()
@@ -666,6 +687,10 @@ def evaluate(
     scan: ServerScan, profile: Profile, case: str | None, trust: TrustOptions
 ) -> tuple[list[CheckResult], list[Note]]:
     """Judge the scan: checks (requirements) and notes (observations)."""
+    diagnosis = scan.diagnosis()
+    plaintext = rules.plaintext_refused(
+        probe_facts(scan.plaintext) if scan.plaintext is not None else None
+    )
     if not scan.reachable:
         reason = "; ".join(scan.errors) or "no probe reached the server"
         return [
@@ -679,8 +704,13 @@ def evaluate(
                 reason,
             )
         ], []
+    if not diagnosis.is_tls:
+        return [rules.endpoint_tls(diagnosis), plaintext], [
+            Note("endpoint.diagnosis", "what is on the port", diagnosis.text)
+        ]
     if not scan.accepted_versions():
         return [
+            rules.server_hello_valid(scan.hello_facts()),
             CheckResult(
                 "tls.handshake",
                 "a TLS handshake is possible",
@@ -690,7 +720,8 @@ def evaluate(
                 "; ".join(
                     f"{name}: {alert_summary(w.handshake())}" for name, w in scan.versions.items()
                 ),
-                "the server answered no ClientHello (not TLS, or nothing in common)",
-            )
+                "the server accepted no ClientHello",
+            ),
         ], []
-    return _Judge(scan, profile, case, trust).run()
+    checks, notes = _Judge(scan, profile, case, trust).run()
+    return [*checks, plaintext], notes

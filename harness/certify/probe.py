@@ -20,7 +20,14 @@ from what OpenSSL says about the connection. :func:`write_pcap` turns a run's
 probes into one ordinary pcap file for Wireshark.
 
 Failures are data: a refused or timed-out connection is a :class:`Wire` with
-``error`` set, not an exception.
+``error`` set, not an exception. Each wire also says whether TCP connected and how
+the reading ended (``end``), so a port that accepts and never answers reads as
+*silent*, not *unreachable* (:mod:`harness.certify.diagnose`).
+
+A hello probe reads at most :data:`MAX_FLIGHT_BYTES` of the server's first flight
+(an endless Certificate ends the probe with ``end == "oversize"``), and asks the
+dissector only when the bytes read end on a TLS record boundary with a new record
+completed, so the cost stays linear in what the server sends.
 """
 
 from __future__ import annotations
@@ -39,6 +46,15 @@ from harness.capture.pcapfile import PcapWriter, TcpConversation
 from harness.certify.hello import HelloSpec, client_hello, flight_over, is_ip_address
 from harness.dissect import Handshake, KeyLog, dissect_streams
 from harness.tunnel.tlsctx import install_psk_client
+
+#: Most bytes a hello probe reads from the server (a first flight is a few KiB).
+MAX_FLIGHT_BYTES = 256 * 1024
+#: Most bytes a complete-handshake probe reads from the server (OpenSSL itself
+#: refuses a certificate list over 100 KiB; this also bounds a server that floods
+#: application data while a TLS 1.3 probe waits for its verdict).
+MAX_HANDSHAKE_BYTES = 1024 * 1024
+#: TLS record content types (change_cipher_spec .. heartbeat).
+_TLS_CONTENT_TYPES = frozenset(range(20, 25))
 
 _VERSION_CONST = {
     0x0300: SSL.SSL3_VERSION,
@@ -77,6 +93,11 @@ class Wire:
     local: tuple[str, int] = ("127.0.0.1", 0)
     error: str | None = None
     keylog: KeyLog | None = field(default=None, repr=False)
+    #: TCP connected (a silent server is connected, an unreachable one is not).
+    connected: bool = False
+    #: How reading ended: "flight" (the server's flight was over), "eof", "reset",
+    #: "timeout", "oversize" (more than MAX_FLIGHT_BYTES), "not-tls", or None.
+    end: str | None = None
     _handshake: Handshake | None = field(default=None, repr=False)
 
     def handshake(self) -> Handshake:
@@ -100,24 +121,83 @@ def _connect(target: Target, timeout: float, wire: Wire) -> socket.socket | None
     except OSError as exc:
         wire.error = f"connect to {target.label}: {exc.strerror or exc}"
         return None
+    wire.connected = True
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     with contextlib.suppress(OSError):
         wire.local = sock.getsockname()[:2]
     return sock
 
 
-def _recv(sock: socket.socket, deadline: float) -> bytes | None:
-    """Up to 64 KiB before ``deadline``; b"" on EOF or reset, None on timeout."""
+def _recv(sock: socket.socket, deadline: float, wire: Wire | None = None) -> bytes | None:
+    """Up to 64 KiB before ``deadline``; b"" on EOF or reset, None on timeout
+    (``wire.end`` says which)."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
+        if wire is not None:
+            wire.end = "timeout"
         return None
     sock.settimeout(remaining)
     try:
-        return sock.recv(65536)
+        data = sock.recv(65536)
     except TimeoutError:
+        if wire is not None:
+            wire.end = "timeout"
         return None
     except (ConnectionResetError, BrokenPipeError):
+        if wire is not None:
+            wire.end = "reset"
         return b""
+    except OSError:
+        if wire is not None:
+            wire.end = "reset"
+        return b""
+    if not data and wire is not None:
+        wire.end = "eof"
+    return data
+
+
+def _over_cap(wire: Wire, cap: int) -> bool:
+    """Has the server sent more than ``cap`` bytes? (Then ``wire.end`` is "oversize".)"""
+    if sum(len(d) for _, d in wire.s2c) > cap:
+        wire.end = "oversize"
+        return True
+    return False
+
+
+class RecordScanner:
+    """Finds TLS record boundaries in a growing byte stream, incrementally.
+
+    ``feed`` returns True when at least one new record completed and the bytes so
+    far end exactly on a record boundary (the only moments worth dissecting).
+    ``not_tls`` is set when a record header is not TLS (content type 20-24,
+    version major 3): the peer is not speaking TLS.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.pos = 0  # offset of the next record header
+        self._head = bytearray()  # the bytes of an incomplete record header
+        self.not_tls = False
+
+    def feed(self, data: bytes) -> bool:
+        chunk_start = self.size
+        self.size += len(data)
+        completed = chunk_start < self.pos <= self.size  # a body begun earlier ends here
+        while not self.not_tls and self.pos < self.size:
+            have = len(self._head)
+            lo = self.pos + have - chunk_start  # where the header's missing bytes start
+            self._head += data[lo : lo + 5 - have]
+            if len(self._head) < 5:
+                break
+            head = bytes(self._head)
+            self._head.clear()
+            if head[0] not in _TLS_CONTENT_TYPES or head[1] != 3:
+                self.not_tls = True
+                break
+            self.pos += 5 + int.from_bytes(head[3:5], "big")
+            if self.pos <= self.size:
+                completed = True
+        return completed and self.pos == self.size
 
 
 def hello_probe(target: Target, name: str, spec: HelloSpec, *, timeout: float = 5.0) -> Wire:
@@ -135,8 +215,9 @@ def hello_probe(target: Target, name: str, spec: HelloSpec, *, timeout: float = 
             wire.error = f"send: {exc.strerror or exc}"
             return wire
         wire.c2s.append((time.time(), hello))
+        scanner = RecordScanner()
         while True:
-            data = _recv(sock, deadline)
+            data = _recv(sock, deadline, wire)
             if data is None:
                 if not wire.s2c:
                     wire.error = f"no answer from {target.label} within {timeout:g} s"
@@ -144,9 +225,18 @@ def hello_probe(target: Target, name: str, spec: HelloSpec, *, timeout: float = 
             if not data:
                 break
             wire.s2c.append((time.time(), data))
-            wire._handshake = None
-            if flight_over(wire.handshake()):
+            boundary = scanner.feed(data)
+            if scanner.not_tls:
+                wire.end = "not-tls"
                 break
+            if scanner.size > MAX_FLIGHT_BYTES:
+                wire.end = "oversize"
+                break
+            if boundary:
+                wire._handshake = None
+                if flight_over(wire.handshake()):
+                    wire.end = "flight"
+                    break
     finally:
         sock.close()
     wire._handshake = None
@@ -269,7 +359,7 @@ class TlsClient:
             except SSL.WantReadError:
                 if not self._flush(conn, sock, wire):
                     return False
-                data = _recv(sock, deadline)
+                data = _recv(sock, deadline, wire)
                 if data is None:
                     if not wire.s2c:
                         wire.error = f"no answer from {self.target.label} within {self.timeout:g} s"
@@ -278,6 +368,8 @@ class TlsClient:
                     conn.bio_shutdown()
                     continue
                 wire.s2c.append((time.time(), data))
+                if _over_cap(wire, MAX_HANDSHAKE_BYTES):
+                    return False
                 conn.bio_write(data)
             except (SSL.ZeroReturnError, SSL.SysCallError):
                 self._flush(conn, sock, wire)
@@ -314,6 +406,8 @@ class TlsClient:
                 conn.bio_shutdown()
                 return
             wire.s2c.append((time.time(), data))
+            if _over_cap(wire, MAX_HANDSHAKE_BYTES):
+                return
             conn.bio_write(data)
 
 

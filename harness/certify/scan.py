@@ -34,8 +34,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from harness.certify.badcerts import CertPair, make_bad_client_certs
+from harness.certify.diagnose import PortDiagnosis, diagnose, plaintext_logon_probe, probe_facts
 from harness.certify.hello import TLS12, VERSIONS, HelloSpec, offerable
 from harness.certify.probe import Credentials, Target, TlsClient, Wire, hello_probe
+from harness.certify.rules import HelloFacts, hello_violation
 from harness.profiles import Profile
 from harness.tls.registry import all_suites
 
@@ -68,6 +70,8 @@ class ScanOptions:
     workdir: Path | None = None
     concurrency: int = 8
     timeout: float = 5.0
+    #: CompIDs for the plaintext FIX Logon probe (sender, target).
+    fix_compids: tuple[str, str] = ("FIXS-HARNESS", "PROBE")
 
 
 @dataclass
@@ -95,6 +99,28 @@ class ServerScan:
     resumption: list[Wire] = field(default_factory=list)
     auth_version: int | None = None
     errors: list[str] = field(default_factory=list)
+    plaintext: Wire | None = None
+    timeout: float = 5.0
+
+    def hello_wires(self) -> list[Wire]:
+        """Every hand-built-ClientHello probe (versions, suites, batches, order)."""
+        wires = list(self.versions.values()) + [p.wire for p in self.suites]
+        for batch in self.batches.values():
+            wires += batch
+        unique: dict[int, Wire] = {}
+        for w in wires:  # a batch's accepted pick is also a suite probe
+            unique.setdefault(id(w), w)
+        return list(unique.values())
+
+    def hello_facts(self) -> list[HelloFacts]:
+        return [hello_facts(w) for w in self.hello_wires() if w.s2c]
+
+    def diagnosis(self) -> PortDiagnosis:
+        """What is on the port (``tls`` when any probe got a ServerHello)."""
+        facts = [probe_facts(w) for w in self.versions.values()]
+        if self.plaintext is not None:
+            facts.append(probe_facts(self.plaintext))
+        return diagnose(facts, self.timeout)
 
     def all_wires(self) -> list[Wire]:
         wires = list(self.versions.values())
@@ -102,6 +128,8 @@ class ServerScan:
         for batch in self.batches.values():
             wires += batch
         wires += list(self.client_auth.values()) + list(self.psk.values()) + self.resumption
+        if self.plaintext is not None:
+            wires.append(self.plaintext)
         return wires
 
     # -- derived facts -------------------------------------------------------
@@ -111,12 +139,19 @@ class ServerScan:
         if wire is None or (wire.error and not wire.s2c):
             return None
         h = wire.handshake()
+        if hello_violation(hello_facts(wire)):
+            return None  # a protocol violation, not an answer (tls.server-hello.valid)
         # A HelloRetryRequest names the version too: the server is willing.
         return h.version_selected == dict(VERSIONS)[name]
 
     @property
     def reachable(self) -> bool:
-        return any(not (w.error and not w.s2c) for w in self.versions.values())
+        """TCP connected (a silent server is reachable)."""
+        return any(w.connected for w in self.versions.values())
+
+    @property
+    def speaks_tls(self) -> bool:
+        return self.diagnosis().is_tls
 
     def accepted_versions(self) -> list[str]:
         return [name for name, _ in VERSIONS if self.version_accepted(name)]
@@ -145,6 +180,21 @@ class ServerScan:
             if wire is not None and wire.s2c and wire.server_certificates_der():
                 return wire
         return None
+
+
+def hello_facts(wire: Wire) -> HelloFacts:
+    """Freeze what a hello probe offered and what the server picked."""
+    h = wire.handshake()
+    offered_versions = tuple(h.versions_offered) + (
+        (h.client_legacy_version,) if h.client_legacy_version is not None else ()
+    )
+    return HelloFacts(
+        wire.name,
+        tuple(h.ciphers_offered),
+        offered_versions,
+        h.cipher_selected,
+        h.version_selected,
+    )
 
 
 def _x25519_public() -> bytes:
@@ -190,8 +240,8 @@ class _Scanner:
     def single(self, version: str, code: int) -> SuiteProbe:
         wire = self.hello(f"suite {code:#06x} {version}", dict(VERSIONS)[version], (code,))
         accepted: bool | None
-        if wire.error and not wire.s2c:
-            accepted = None
+        if (wire.error and not wire.s2c) or hello_violation(hello_facts(wire)):
+            accepted = None  # no answer, or a protocol violation (not a refusal)
         else:
             accepted = wire.handshake().cipher_selected == code
         return SuiteProbe(code, version, accepted, wire)
@@ -278,8 +328,14 @@ class _Scanner:
 
     def run(self) -> ServerScan:
         scan = self.scan
+        scan.timeout = self.o.timeout
+        sender, target = self.o.fix_compids
+        plaintext = self.pool.submit(
+            plaintext_logon_probe, self.o.target, sender, target, timeout=self.o.timeout
+        )
         self.probe_versions()
-        if not scan.reachable:
+        scan.plaintext = plaintext.result()
+        if not scan.speaks_tls:
             errors = {w.error for w in scan.versions.values() if w.error}
             scan.errors.extend(sorted(errors))
             return scan

@@ -17,12 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.certify.badcerts import CertPair
+from harness.certify.diagnose import PortDiagnosis
 from harness.certify.fixlogon import FixLogon, fix_logon_checks
 from harness.certify.policy import TrustOptions, evaluate
 from harness.certify.probe import Credentials, Target, write_pcap
 from harness.certify.result import build_run, exit_code
-from harness.certify.scan import ScanOptions, ServerScan, scan_server
-from harness.checks.model import RunResult
+from harness.certify.rules import apply_defining_checks, hello_violation, missing_flags
+from harness.certify.scan import ScanOptions, ServerScan, hello_facts, scan_server
+from harness.checks.model import Note, RunResult
 from harness.errors import HarnessError
 from harness.profiles import Profile
 
@@ -42,14 +44,21 @@ class ServerRequest:
     timeout: float = 5.0
     pcap: bool = True
     fix: FixLogon | None = None  # the optional FIX Logon probe
+    #: "full" (every defining check of the case) or "tls" (the TLS layer only: the
+    #: FIX Logon checks that define cases 3a/3b are knowingly left out).
+    scope: str = "full"
 
 
 @dataclass(frozen=True)
 class ServerOutcome:
+    """``headline``: one line for the terminal: what is on the port when it is not
+    TLS, the flags a complete certification still needs, or the scope."""
+
     run: RunResult
     scan: ServerScan
     exit_code: int
     pcap_path: Path | None
+    headline: str | None = None
 
 
 def resolve_target(host: str, port: int) -> Target:
@@ -82,10 +91,14 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
             workdir=workdir,
             concurrency=request.concurrency,
             timeout=request.timeout,
+            fix_compids=(request.fix.sender_comp_id, request.fix.target_comp_id)
+            if request.fix is not None
+            else ("FIXS-HARNESS", "PROBE"),
         )
     )
     checks, notes = evaluate(scan, request.profile, request.case, request.trust)
-    if request.fix is not None and scan.reachable:
+    diagnosis = scan.diagnosis()
+    if request.fix is not None and diagnosis.is_tls:
         checks = [
             *checks,
             *fix_logon_checks(
@@ -98,14 +111,21 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
                 timeout=max(request.timeout, 5.0),
             ),
         ]
+    case = request.profile.use_case(request.case) if request.case else None
+    if diagnosis.is_tls:
+        checks = apply_defining_checks(checks, case, request.scope)
+    headline = _headline(diagnosis, missing_flags(checks, case, request.scope), request.scope)
     pcap_path: Path | None = None
     artifacts: dict[str, str] = {}
     if request.pcap and scan.reachable:
         pcap_path = write_pcap(workdir / "certify-server.pcap", target, scan.all_wires())
         artifacts["pcap"] = pcap_path.name
     reference = scan.certificate_wire() or scan.versions.get("TLSv1.2")
+    if reference is not None and reference.s2c and hello_violation(hello_facts(reference)):
+        reference = None  # a ServerHello outside the offer is not "what was negotiated"
     finished = datetime.now(UTC)
-    case = request.profile.use_case(request.case) if request.case else None
+    if request.scope == "tls":
+        notes = [*notes, Note("certify.scope", "scope", TLS_ONLY)]
     run = build_run(
         scenario_id="certify-server",
         title=f"certify server {target.label}"
@@ -118,7 +138,21 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
         started=started,
         finished=finished,
         artifacts=artifacts,
-        error=None if scan.reachable else "; ".join(scan.errors) or "unreachable",
+        error=None if diagnosis.is_tls else diagnosis.text,
         section=case.section if case else None,
     )
-    return ServerOutcome(run, scan, exit_code(run), pcap_path)
+    return ServerOutcome(run, scan, exit_code(run), pcap_path, headline)
+
+
+TLS_ONLY = "TLS layer only: FIX logon not checked"
+
+
+def _headline(diagnosis: PortDiagnosis, missing: list[str], scope: str) -> str | None:
+    if not diagnosis.is_tls:
+        return diagnosis.text
+    parts = []
+    if missing:
+        parts.append("incomplete: add " + ", ".join(dict.fromkeys(missing)))
+    if scope == "tls":
+        parts.append(TLS_ONLY)
+    return "; ".join(parts) or None

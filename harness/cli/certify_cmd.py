@@ -84,6 +84,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--concurrency", type=int, default=8, help="most probe connections at once (default: 8)"
     )
     s.add_argument("--no-pcap", action="store_true", help="do not save the probes' pcap")
+    s.add_argument(
+        "--scope",
+        choices=("full", "tls"),
+        default="full",
+        help="full (default): every check that defines --case must run and pass; tls: "
+        "certify the TLS layer only (the FIX Logon checks of cases 3a/3b are left out, "
+        "and the headline says so)",
+    )
     fix = s.add_argument_group(
         "FIX Logon probe (optional)",
         "With --sender and --target, a FIX session logs on through the TLS endpoint "
@@ -107,6 +115,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="VAR",
         help="RawData(96) credentials from this environment variable (FIXS)",
     )
+    fix.add_argument(
+        "--foreign-sender",
+        metavar="COMPID",
+        help="another counterparty's SenderCompID: a Logon with our credentials under it "
+        "must be refused (fix.logon.compid-bound, FIXS)",
+    )
+    fix.add_argument(
+        "--other-cert",
+        type=Path,
+        help="a certificate (PEM) the server trusts for another counterparty: our Logon over "
+        "TLS with it must be refused at the handshake or the Logon "
+        "(fix.logon.other-identity-refused)",
+    )
+    fix.add_argument("--other-key", type=Path, help="its private key (default: in --other-cert)")
     fix.add_argument(
         "--begin-string",
         default="FIX.4.4",
@@ -193,8 +215,9 @@ def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]
     return match.identity, match.key, [s for s in secrets if s]
 
 
-def _summary(run: Any, written: dict[str, Path], code: int) -> None:
+def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None = None) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     out = Console()
     result = run.results[0]
@@ -211,11 +234,11 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
             continue
         v = check.verdict.value
         section = f" (guide {check.guide_section})" if check.guide_section else ""
-        out.print(
-            f"[{colour[v]}]{v.upper():12}[/] {check.id}: expected {check.expected}; "
-            f"observed {check.observed}{section}" + (f" [{check.reason}]" if check.reason else ""),
-            highlight=False,
+        # Peer-controlled text (and reasons in brackets) must not be read as markup.
+        text = f"{check.id}: expected {check.expected}; observed {check.observed}{section}" + (
+            f" [{check.reason}]" if check.reason else ""
         )
+        out.print(f"[{colour[v]}]{v.upper():12}[/] {escape(text)}", highlight=False)
     counts = dict.fromkeys(colour, 0)
     for check in result.checks:
         counts[check.verdict.value] += 1
@@ -223,18 +246,22 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
         code, "[yellow]INCONCLUSIVE[/]"
     )
     out.print(
-        f"{verdict} {result.title}: {counts['pass']} passed, {counts['fail']} failed, "
-        f"{counts['inconclusive']} inconclusive in {result.duration_s:.2f} s",
+        f"{verdict} {escape(result.title)}: {counts['pass']} passed, {counts['fail']} failed, "
+        f"{counts['inconclusive']} inconclusive, {counts['not-applicable']} not applicable "
+        f"in {result.duration_s:.2f} s",
         highlight=False,
     )
-    if result.error:
-        out.print(f"[yellow]error:[/] {result.error}", highlight=False)
+    if headline:
+        out.print(f"[bold]{escape(headline)}[/]", highlight=False)
+    elif result.error:
+        out.print(f"[yellow]error:[/] {escape(result.error)}", highlight=False)
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}", highlight=False)
 
 
 def _fix_logon(args: argparse.Namespace) -> Any:
     """The FIX Logon probe's settings from the flags (None when not asked for)."""
+    from harness.certify.badcerts import CertPair
     from harness.certify.fixlogon import FixLogon
     from harness.errors import HarnessError
 
@@ -242,6 +269,8 @@ def _fix_logon(args: argparse.Namespace) -> Any:
     if args.sender is None and args.target is None:
         if any(w is not None for w in wanted):
             raise HarnessError("FIX credentials need --sender and --target")
+        if args.foreign_sender is not None or args.other_cert is not None:
+            raise HarnessError("--foreign-sender and --other-cert need --sender and --target")
         return None
     if not args.sender or not args.target:
         raise HarnessError("the FIX Logon probe needs both --sender and --target")
@@ -253,6 +282,14 @@ def _fix_logon(args: argparse.Namespace) -> Any:
     raw = None
     if args.raw_data_env is not None:
         raw = secret_from_env(args.raw_data_env, "--raw-data-env").encode()
+    other = None
+    if args.other_cert is not None:
+        cert = _existing(args.other_cert, "--other-cert")
+        key = _existing(args.other_key, "--other-key") or cert
+        assert cert is not None and key is not None
+        other = CertPair("other", cert, key)
+    elif args.other_key is not None:
+        raise HarnessError("--other-key needs --other-cert")
     logon = FixLogon(
         sender_comp_id=args.sender,
         target_comp_id=args.target,
@@ -260,6 +297,8 @@ def _fix_logon(args: argparse.Namespace) -> Any:
         username=args.username,
         password=password,
         raw_data=raw,
+        foreign_sender=args.foreign_sender,
+        other=other,
     )
     logon.settings()  # validates the CompIDs now, as a usage error
     return logon
@@ -315,13 +354,14 @@ def run_server(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         timeout=args.timeout,
         pcap=not args.no_pcap,
+        scope=args.scope,
     )
     try:
         outcome = certify_server(request, args.report_dir)
     except OSError as exc:
         raise HarnessError(f"certify server: {exc}") from None
     written = write_reports(outcome.run, args.report_dir, formats, secrets=secrets)
-    _summary(outcome.run, written, outcome.exit_code)
+    _summary(outcome.run, written, outcome.exit_code, outcome.headline)
     return outcome.exit_code
 
 
@@ -351,6 +391,7 @@ def run_client(args: argparse.Namespace) -> int:
         profile=profile,
         pki_dir=args.pki,
         wait=args.wait,
+        handshake_timeout=args.timeout,
     )
     outcome = certify_client(request, args.report_dir, ready=ready)
     written = write_reports(outcome.run, args.report_dir, formats)

@@ -11,7 +11,13 @@ from the command line, where ``ps`` would show them. The transcript is printed l
 with secrets redacted. Without ``--script`` the conversation is: logon, ``--orders``
 NewOrderSingle/ExecutionReport round trips, logout.
 
-Exit codes: 0 every expectation held, 1 one did not, 2 usage or connection error.
+``fix acceptor --sessions N`` serves N sessions in turn (0: until stopped), runs the
+script once per session and judges each on its own (one ``session K: OK|FAILED`` line
+each); connections whose first frame is not a Logon are logged, never judged, so the
+acceptor can sit behind stunnel through a whole ``certify server`` run.
+
+Exit codes: 0 every expectation held (in every session), 1 one did not, 2 usage or
+connection error (or no session at all).
 """
 
 from __future__ import annotations
@@ -53,6 +59,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=300.0,
         metavar="SECONDS",
         help="how long to wait for the initiator to connect (default 300)",
+    )
+    acc.add_argument(
+        "--sessions",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve N sessions one after another, each judged on its own; 0 = until "
+        "stopped (Ctrl-C or SIGTERM). Connections that never send a Logon (e.g. a TLS "
+        "probe behind stunnel) are logged and ignored (default 1)",
     )
     _session_options(acc)
     acc.set_defaults(func=_acceptor)
@@ -216,21 +231,94 @@ def _initiator(args: argparse.Namespace) -> int:
 def _acceptor(args: argparse.Namespace) -> int:
     import asyncio
 
+    from harness.errors import HarnessError
     from harness.fixnet.acceptor import MockAcceptor, run_acceptor_script
 
     host, port = _host_port(args.listen, "--listen")
     settings = _settings(args)
     script = _script(args, acceptor=True)
+    if args.sessions < 0:
+        raise HarnessError("--sessions must be >= 0 (0 = until stopped)")
+    forever = args.sessions == 0
 
-    async def main() -> Any:
-        acceptor = MockAcceptor(settings, observer=_printer(args.quiet))
+    async def main() -> list[Any]:
+        acceptor = MockAcceptor(settings, observer=_printer(args.quiet), logon_only=True)
         bound = await acceptor.start(host, port)
         print(f"listening on {bound[0]}:{bound[1]}", flush=True)
+        results: list[Any] = []
+        stop = _stop_on_signals(asyncio.current_task())
         try:
-            return await run_acceptor_script(
-                acceptor, script, timeout=args.timeout, accept_timeout=args.accept_timeout
-            )
+            while forever or len(results) < args.sessions:
+                result = await run_acceptor_script(
+                    acceptor,
+                    script,
+                    timeout=args.timeout,
+                    accept_timeout=1e9 if forever else args.accept_timeout,
+                )
+                results.append(result)
+                if args.sessions != 1:
+                    _session_line(len(results), result)
+                if result.error:
+                    break
+        except asyncio.CancelledError:
+            print(f"stopped after {len(results)} session(s)", flush=True)
         finally:
+            stop()
+            for line in acceptor.ignored:
+                print(f"ignored connection without a Logon: {line}", flush=True)
             await acceptor.stop()
+        return results
 
-    return _finish(asyncio.run(main()), args)
+    results = asyncio.run(main())
+    if args.sessions == 1 and results:
+        return _finish(results[0], args)
+    return _finish_many(results, args)
+
+
+def _stop_on_signals(task: Any) -> Any:
+    """SIGTERM/SIGINT cancel the serving task (the sessions so far are judged)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, task.cancel)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def remove() -> None:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+    return remove
+
+
+def _session_line(n: int, result: Any) -> None:
+    verdict = "OK" if result.ok else "ERROR" if result.error else "FAILED"
+    why = f": {result.error or (result.failures[0] if result.failures else '')}"
+    print(f"session {n}: {verdict}" + (why if verdict != "OK" else ""), flush=True)
+
+
+def _finish_many(results: list[Any], args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    judged = [r for r in results if not r.error]
+    if args.json:
+        doc = {"sessions": [r.to_dict() for r in results]}
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    failed = [i for i, r in enumerate(results, 1) if not r.ok and not r.error]
+    print(
+        f"{len(judged)} session(s) judged, {len(failed)} failed"
+        + (f" (session {', '.join(map(str, failed))})" if failed else ""),
+        flush=True,
+    )
+    if not judged:
+        for r in results:
+            if r.error:
+                print(f"fixs-harness: error: {r.error}", file=sys.stderr)
+        return 2
+    return 1 if failed else 0

@@ -65,6 +65,9 @@ class MockAcceptor:
         lose_reports: fault injection: for each ClOrdID listed, the first
             ExecutionReport is generated (its MsgSeqNum consumed, kept for resends)
             but never written, and the connection is dropped, as if a tunnel died.
+        logon_only: connections whose first frame is not a Logon are not handed to
+            :meth:`next_connection` (acceptor-side scripts) but logged in ``ignored``
+            (``fix acceptor`` behind stunnel: the TLS probes never send FIX).
 
     Attributes:
         transcripts: one per connection, in order of arrival.
@@ -72,6 +75,7 @@ class MockAcceptor:
         orders: every NewOrderSingle accepted, in order (PossDup resends included
             once, because the engine drops duplicates).
         errors: internal errors (bugs), one per broken connection.
+        ignored: with ``logon_only``, one line per connection without a Logon.
         address: the bound (host, port) once started.
     """
 
@@ -82,6 +86,7 @@ class MockAcceptor:
         clock: Any = time.time,
         observer: Observer | None = None,
         lose_reports: Collection[str] = (),
+        logon_only: bool = False,
     ) -> None:
         self.sessions: tuple[SessionSettings, ...] = (
             (sessions,) if isinstance(sessions, SessionSettings) else tuple(sessions)
@@ -104,6 +109,11 @@ class MockAcceptor:
         self._new: asyncio.Queue[Connection] = asyncio.Queue()
         self._exec_n = 0
         self._conn_n = 0
+        # Serving many sessions: a connection whose first frame is not a Logon
+        # (junk, a TLS probe that never reached FIX) is logged in ``ignored`` and
+        # never handed to an acceptor-side script.
+        self._logon_only = logon_only
+        self.ignored: list[str] = []
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
         """Listen on ``host:port`` (port 0 = any free port); returns the bound address."""
@@ -216,7 +226,13 @@ class MockAcceptor:
                 session.receive_eof()
             elif problem is not None:
                 conn.abort(problem)
-            self._new.put_nowait(conn)
+            if self._logon_only and (problem is not None or not _starts_with_logon(buf)):
+                why = problem or f"first frame is not a Logon ({len(buf)} bytes)"
+                self.ignored.append(f"{transcript.label}: {why}")
+                log.info("connection ignored (no Logon): %s", why)
+                transcript.note(f"ignored: no Logon ({why})")
+            else:
+                self._new.put_nowait(conn)
             await conn.start()
             if conn.error:
                 self.errors.append(conn.error)
@@ -266,6 +282,19 @@ class MockAcceptor:
                     (58, "Unsupported message type"),
                 ],
             )
+
+
+def _starts_with_logon(buf: bytes) -> bool:
+    """Is the first complete frame of ``buf`` a Logon(A)?"""
+    frames = FrameReader()
+    frames.feed(buf)
+    item = frames.next()
+    if not isinstance(item, Frame):
+        return False
+    try:
+        return parse_message(item.raw).msg_type == "A"
+    except ValueError:
+        return False
 
 
 async def run_acceptor_script(

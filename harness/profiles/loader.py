@@ -23,7 +23,15 @@ from harness.profiles.codes import (
     parse_code,
 )
 from harness.profiles.located_yaml import Locator, load_located_yaml, located_validation_error
-from harness.profiles.model import Erratum, KeySizes, Profile, SocketRule, Suite, UseCase
+from harness.profiles.model import (
+    DefiningCheck,
+    Erratum,
+    KeySizes,
+    Profile,
+    SocketRule,
+    Suite,
+    UseCase,
+)
 
 #: How a cipher code looks in YAML. fixs-harness reads an unquoted 0xC030 as text
 #: (generic YAML tools read it as an integer, hence both types in the schema).
@@ -70,12 +78,24 @@ class KeySizesDoc(_Doc):
     dhe: int = Field(ge=512)
 
 
+class DefiningCheckDoc(_Doc):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="a certify check id")
+    needs: str = Field("", description="the flag(s) that let certify run this check")
+    layer: Literal["tls", "fix"] = Field(
+        "tls", description="fix: made by a FIX Logon (left out by certify --scope tls)"
+    )
+
+
 class UseCaseDoc(_Doc):
     title: str
     section: str
     server_auth: str
     client_auth: str
     client_certificate_required: bool
+    defining_checks: list[DefiningCheckDoc] = Field(
+        default_factory=list,
+        description="checks that must all run and pass for certify to call the case compliant",
+    )
 
 
 class SocketRuleDoc(_Doc):
@@ -198,6 +218,9 @@ def _to_profile(doc: ProfileDoc, loc: Locator) -> Profile:
                 server_auth=u.server_auth,
                 client_auth=u.client_auth,
                 client_certificate_required=u.client_certificate_required,
+                defining_checks=tuple(
+                    DefiningCheck(d.id, d.needs, d.layer) for d in u.defining_checks
+                ),
             )
             for key, u in doc.use_cases.items()
         ),

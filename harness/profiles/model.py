@@ -60,9 +60,31 @@ class KeySizes:
     dhe: int
 
 
+#: Which layer a defining check belongs to: ``certify --scope tls`` leaves out ``fix``.
+CheckLayer = Literal["tls", "fix"]
+
+
+@dataclass(frozen=True)
+class DefiningCheck:
+    """A check without which a use case is not shown to hold (``certify server``).
+
+    ``id`` is a certify check id; ``needs`` names the flag(s) the user must give for
+    the check to run (empty when certify can always run it); ``layer`` is ``fix``
+    for checks made by a FIX Logon, which ``--scope tls`` knowingly leaves out.
+    """
+
+    id: str
+    needs: str = ""
+    layer: CheckLayer = "tls"
+
+
 @dataclass(frozen=True)
 class UseCase:
-    """One of the guide's / FIXS's authentication use cases (1a, 1b, 2, 3a, 3b)."""
+    """One of the guide's / FIXS's authentication use cases (1a, 1b, 2, 3a, 3b).
+
+    ``defining_checks``: the checks that define the case; certify calls a server
+    compliant with the case only when each of them ran and passed.
+    """
 
     id: str
     title: str
@@ -70,6 +92,7 @@ class UseCase:
     server_auth: str
     client_auth: str
     client_certificate_required: bool
+    defining_checks: tuple[DefiningCheck, ...] = ()
 
 
 #: requirement: a miss fails the run; recommendation: a miss fails too unless the

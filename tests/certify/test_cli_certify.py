@@ -19,7 +19,7 @@ from .peers import s_server, server_args
 def test_compliant_and_noncompliant_exit_codes_and_reports(pki: TestPKI, workdir: Path) -> None:
     reports = workdir / "r"
     with s_server(server_args(pki), workdir / "s.log") as port:
-        ok = main(["certify", "server", f"127.0.0.1:{port}", "--case", "3b",
+        ok = main(["certify", "server", f"127.0.0.1:{port}", "--case", "3b", "--scope", "tls",
                    "--cafile", str(pki.root_ca_path), "--report-dir", str(reports)])  # fmt: skip
         bad = main(["certify", "server", f"127.0.0.1:{port}", "--case", "1a",
                     "--report-dir", str(workdir / "r2"), "--format", "json"])  # fmt: skip
@@ -40,6 +40,30 @@ def test_compliant_and_noncompliant_exit_codes_and_reports(pki: TestPKI, workdir
     data2 = json.loads((workdir / "r2" / "report.json").read_text())
     failed = {c["id"] for c in data2["results"][0]["checks"] if c["verdict"] == "fail"}
     assert failed == {"auth.client-certificate.required"}
+
+
+def test_case_3b_without_cafile_or_fix_is_incomplete(
+    pki: TestPKI, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11: 3b is defined by the CA chain check and the FIX Logon checks; a run
+    without --cafile and FIX credentials is incomplete (exit 2), naming the flags.
+    Control: with --cafile and --scope tls it is compliant, saying TLS only."""
+    with s_server(server_args(pki), workdir / "s.log") as port:
+        bare = main(["certify", "server", f"127.0.0.1:{port}", "--case", "3b",
+                     "--report-dir", str(workdir / "a"), "--format", "json"])  # fmt: skip
+        out_bare = capsys.readouterr().out
+        tls_only = main(["certify", "server", f"127.0.0.1:{port}", "--case", "3b",
+                         "--cafile", str(pki.root_ca_path), "--scope", "tls",
+                         "--report-dir", str(workdir / "b"), "--format", "json"])  # fmt: skip
+        out_tls = capsys.readouterr().out
+    assert bare == 2
+    flat = " ".join(out_bare.split())
+    assert "--cafile" in flat and "--sender/--target" in flat
+    data = json.loads((workdir / "a" / "report.json").read_text())
+    chain = next(c for c in data["results"][0]["checks"] if c["id"] == "cert.chain-complete")
+    assert chain["verdict"] == "inconclusive" and "--cafile" in chain["reason"]
+    assert tls_only == 0
+    assert "TLS layer only: FIX logon not checked" in " ".join(out_tls.split())
 
 
 def test_failure_outranks_inconclusive(pki: TestPKI, workdir: Path) -> None:

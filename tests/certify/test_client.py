@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -27,7 +28,7 @@ ROUNDS = 4
 
 @contextmanager
 def harness_server(
-    profile: Profile, pki: TestPKI, workdir: Path
+    profile: Profile, pki: TestPKI, workdir: Path, *, handshake_timeout: float = 10.0
 ) -> Iterator[tuple[int, dict[str, ClientOutcome]]]:
     ready = threading.Event()
     port: dict[str, int] = {}
@@ -40,7 +41,13 @@ def harness_server(
 
     def body() -> None:
         try:
-            request = ClientRequest(("127.0.0.1", 0), profile, pki_dir=pki.directory, wait=15)
+            request = ClientRequest(
+                ("127.0.0.1", 0),
+                profile,
+                pki_dir=pki.directory,
+                wait=15,
+                handshake_timeout=handshake_timeout,
+            )
             out["o"] = certify_client(request, workdir / "out", ready=on_ready)
         except BaseException as exc:
             errors.append(exc)
@@ -194,3 +201,85 @@ def test_stunnel_client(
     assert checks["auth.server-certificate.wrong-host.refused"] is expected
     assert checks["auth.server-certificate.unrelated-ca.refused"] is Verdict.PASS
     assert checks["auth.server-certificate.expired.refused"] is Verdict.PASS
+
+
+def _stalling_client(port: int) -> None:
+    """Send a ClientHello, then nothing: wait (bounded) for the server to hang up."""
+    from harness.certify.hello import TLS12, HelloSpec, client_hello, offerable
+    from harness.tls.registry import all_suites
+
+    hello = client_hello(HelloSpec(TLS12, offerable([s.code for s in all_suites()], TLS12)))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(hello)
+        with suppress(OSError):
+            while s.recv(65536):
+                pass
+
+
+def test_client_stalling_after_hello_is_not_a_refusal(
+    pki: TestPKI, guide: Profile, workdir: Path
+) -> None:
+    """Issue 15: a client that completes the valid round and then stalls after its
+    ClientHello was counted as refusing each bad certificate (judged COMPLIANT), and
+    each round waited a fixed 10 s whatever --timeout said. Control: the same rounds
+    by s_client, which does refuse (test_s_client_hello_reported_and_ip_checked)."""
+    args = ("-CAfile", pki.root_ca_path, "-verify_return_error", "-verify_ip", "127.0.0.1",
+            "-tls1_2", "-cipher", GUIDE_CIPHERS)  # fmt: skip
+    started = time.monotonic()
+    with harness_server(guide, pki, workdir, handshake_timeout=1.0) as (port, out):
+        s_client(port, *args)
+        for _ in range(ROUNDS - 1):
+            _stalling_client(port)
+    elapsed = time.monotonic() - started
+    outcome = out["o"]
+    checks = checks_of(outcome)
+    assert checks["auth.server-certificate.valid.accepted"] is Verdict.PASS
+    for kind in ("wrong-host", "unrelated-ca", "expired"):
+        assert checks[f"auth.server-certificate.{kind}.refused"] is Verdict.INCONCLUSIVE
+    text = {c.id: c.observed for c in outcome.run.results[0].checks}
+    assert "stalled" in text["auth.server-certificate.expired.refused"]
+    assert outcome.exit_code == 2
+    assert elapsed < 10, elapsed  # three stalled rounds of 1 s, not 3 x 10 s
+
+
+def test_client_sending_plaintext_fix_is_a_finding(
+    pki: TestPKI, guide: Profile, workdir: Path
+) -> None:
+    from harness.certify.diagnose import plaintext_logon
+
+    with harness_server(guide, pki, workdir, handshake_timeout=2.0) as (port, out):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        with sock, suppress(OSError):
+            sock.sendall(plaintext_logon("CLIENT1", "SERVER1"))
+            while sock.recv(65536):
+                pass
+    outcome = out["o"]
+    checks = checks_of(outcome)
+    assert checks["client.plaintext-fix"] is Verdict.FAIL
+    assert outcome.exit_code == 1
+
+
+def test_cli_client_timeout_is_honoured(pki: TestPKI, workdir: Path) -> None:
+    """`certify client --timeout 1`: a stalled round ends after 1 s (it was a fixed 10 s)."""
+    from harness.cli import main
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result: dict[str, int] = {}
+    argv = ["certify", "client", "--listen", f"127.0.0.1:{port}", "--pki", str(pki.directory),
+            "--timeout", "1", "--wait", "5", "--report-dir", str(workdir), "--format", "json"]  # fmt: skip
+    thread = threading.Thread(target=lambda: result.setdefault("code", main(argv)), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            break  # listening (this connection is round 1, refused without a hello)
+        time.sleep(0.05)
+    started = time.monotonic()
+    for _ in range(ROUNDS - 1):
+        _stalling_client(port)
+    elapsed = time.monotonic() - started
+    thread.join(30)
+    assert result.get("code") == 2
+    assert elapsed < 8, elapsed

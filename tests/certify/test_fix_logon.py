@@ -57,6 +57,7 @@ def test_fix_logon_accepted_and_wrong_password_refused(
     assert _verdicts(outcome) == {
         "fix.logon.accepted": Verdict.PASS,
         "fix.logon.bad-credentials-refused": Verdict.PASS,
+        "fix.plaintext-refused": Verdict.PASS,
     }
     assert outcome.exit_code == 0
     assert len(acceptor.refusals) == 1 and "554=***" in acceptor.refusals[0]

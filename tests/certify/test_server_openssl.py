@@ -35,13 +35,18 @@ def certify(
 def test_compliant_guide_server_is_compliant(pki: TestPKI, guide: Profile, workdir: Path) -> None:
     with s_server(server_args(pki), workdir / "s.log") as port:
         code, failed, checks = certify(
-            port, guide, workdir, trust=TrustOptions(cafile=pki.root_ca_path)
+            port, guide, workdir, trust=TrustOptions(cafile=pki.root_ca_path), scope="tls"
         )
     assert failed == set()
     assert code == 0
-    # ECDSA suites against an RSA-only server: not applicable, not missing
+    # ECDSA suites against an RSA-only server: not applicable (its own verdict), not missing
     ecdsa = checks["tls.cipher.required.0xC02B"]
-    assert ecdsa.verdict is Verdict.PASS and ecdsa.reason and "not applicable" in ecdsa.reason  # type: ignore[attr-defined]
+    assert (
+        ecdsa.verdict is Verdict.NOT_APPLICABLE
+        and ecdsa.reason
+        and "not applicable" in ecdsa.reason
+    )  # type: ignore[attr-defined]
+    assert checks["tls.cipher.required-applicable"].verdict is Verdict.PASS  # type: ignore[attr-defined]
     assert checks["tls.cipher.required.0xC030"].observed.startswith("accepted")  # type: ignore[attr-defined]
     assert checks["cert.chain-complete"].verdict is Verdict.PASS  # type: ignore[attr-defined]
 
@@ -68,7 +73,9 @@ def test_guide_suites_only_server_with_tls11_enabled_refuses_tls11(
     args = server_args(pki, versions=(), ciphers=f"{GUIDE_CIPHERS}:@SECLEVEL=0")
     args += ["-min_protocol", "TLSv1.1", "-max_protocol", "TLSv1.2"]
     with s_server(args, workdir / "s.log") as port:
-        code, failed, _ = certify(port, guide, workdir)
+        code, failed, _ = certify(
+            port, guide, workdir, trust=TrustOptions(cafile=pki.root_ca_path), scope="tls"
+        )
     assert (code, failed) == (0, set())
 
 

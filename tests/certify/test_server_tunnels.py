@@ -65,7 +65,8 @@ def test_guide_3_server_fails_case_1a_but_passes_3b(
     conf = guide_config("3-server", pki, connect=echo.address)
     with backend(name).start(conf, workdir, label="server") as server:
         port = server.address()[1]
-        ok = run(port, guide, workdir, "3b", trust=TrustOptions(cafile=pki.root_ca_path))
+        ok = run(port, guide, workdir, "3b", trust=TrustOptions(cafile=pki.root_ca_path),
+                 scope="tls")  # fmt: skip
         bad = run(port, guide, workdir, "1a", credentials=Credentials(cert=pki.client_rsa.pem_path))
     assert ok == (0, set())
     assert bad == (1, {"auth.client-certificate.required"})
@@ -93,7 +94,12 @@ def test_guide_2_psk_server(
     assert checks["auth.psk.accepted"].verdict is Verdict.PASS
     assert checks["auth.psk.wrong-key.refused"].verdict is Verdict.PASS
     assert checks["auth.psk.unknown-identity.refused"].verdict is Verdict.PASS
-    # certificate suites: not applicable to a PSK server, not missing
-    assert "not applicable" in (checks["tls.cipher.required.0xC030"].reason or "")
+    # certificate suites: not applicable to a PSK server (their own verdict, never a
+    # pass), not missing
+    na = checks["tls.cipher.required.0xC030"]
+    assert na.verdict is Verdict.NOT_APPLICABLE and "not applicable" in (na.reason or "")
+    assert not any(
+        c.verdict is Verdict.PASS for c in checks.values() if c.id.startswith("tls.cipher.required")
+    )
     assert bad.exit_code == 1
     assert {c.id for c in bad.run.results[0].failed_checks} == {"auth.psk.accepted"}

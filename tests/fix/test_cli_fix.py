@@ -120,6 +120,42 @@ def test_bad_password_exits_1_on_both_sides() -> None:
     assert "WRONG-PW-42" not in ini.stdout + ini.stderr + out + err
 
 
+def _junk(port: int) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"\x16\x03\x01\x00\x05")  # 5 bytes of junk (a TLS record header)
+
+
+def test_acceptor_serves_many_sessions_and_ignores_junk(tmp_path: Path) -> None:
+    """--sessions 2: a junk connection first (it used to be judged as the session),
+    then a good and a bad session, each judged on its own."""
+    with acceptor("--orders", "1", "--sessions", "2", "--json", str(tmp_path / "a.json")) as (
+        acc,
+        port,
+    ):
+        _junk(port)
+        good = initiator(port, "--orders", "1")
+        bad = initiator(port, "--orders", "1", password_env="BAD_PW")
+        code, out, err = finish(acc)
+    assert good.returncode == 0 and bad.returncode == 1
+    assert "session 1: OK" in out and "session 2: FAILED" in out, out + err
+    assert "2 session(s) judged, 1 failed (session 2)" in out
+    assert "ignored connection without a Logon" in out
+    assert code == 1
+    assert "WRONG-PW-42" not in out + err + (tmp_path / "a.json").read_text()
+
+
+def test_acceptor_single_session_control() -> None:
+    """Control: the default (one session) judges the first Logon session, not the junk."""
+    with acceptor("--orders", "1") as (acc, port):
+        _junk(port)
+        ini = initiator(port, "--orders", "1")
+        code, out, err = finish(acc)
+    assert ini.returncode == 0 and code == 0, out + err
+    assert "OK: every expectation held" in out
+
+
 def test_script_file_and_failed_expectation(tmp_path: Path) -> None:
     script = tmp_path / "conv.fix"
     script.write_text(
