@@ -95,6 +95,16 @@ class ScenarioRun:
         conns = [c for c in facts.connections.values() if c.service is not None]
         return conns[0] if conns else None
 
+    def handshake_completed(self) -> bool:
+        """The TLS handshake completed: both Finished seen, or (TLS 1.3 without a key
+        log, where the capture cannot tell) a FIX session ran through it."""
+        hs = self.handshake
+        if hs is None or hs.negotiated is False:
+            return False
+        if hs.negotiated:
+            return True
+        return self.conversation is not None and self.conversation.logon_accepted
+
     def observation(self) -> Observation:
         """The frozen facts the checks judge."""
         conv = self.conversation
