@@ -95,6 +95,16 @@ class ScenarioRun:
         conns = [c for c in facts.connections.values() if c.service is not None]
         return conns[0] if conns else None
 
+    def handshake_completed(self) -> bool:
+        """The TLS handshake completed: both Finished seen, or (TLS 1.3 without a key
+        log, where the capture cannot tell) a FIX session ran through it."""
+        hs = self.handshake
+        if hs is None or hs.negotiated is False:
+            return False
+        if hs.negotiated:
+            return True
+        return self.conversation is not None and self.conversation.logon_accepted
+
     def observation(self) -> Observation:
         """The frozen facts the checks judge."""
         conv = self.conversation
@@ -234,7 +244,10 @@ def _probe_nodelay(
         found: dict[_SocketKey, LiveSocket] = {}
         values: dict[_SocketKey, bool] = {}
         errors: dict[_SocketKey, str] = {}
-        deadline = time.monotonic() + 3.0
+        # bounded, and generous: on a loaded 2-core machine the probe's handshake
+        # through two stunnel processes has been seen to take over 3 s (the wait ends
+        # as soon as the chain is up)
+        deadline = time.monotonic() + 10.0
 
         def candidates(key: _SocketKey) -> list[LiveSocket]:
             pid, match = rules[key]
@@ -244,8 +257,10 @@ def _probe_nodelay(
         # exists only once the client tunnel has set up its own sockets) ...
         while time.monotonic() < deadline and not all(candidates(k) for k in rules):
             time.sleep(0.05)
-        # ... then read each option; a socket of the FIX connection that is closing
-        # just now may match too and vanish under us: try the others, then rescan
+        # ... then read each option (those that are up, even if the chain never
+        # completed); a socket of the FIX connection that is closing just now may
+        # match too and vanish under us: try the others, then rescan
+        deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline and len(values) < len(rules):
             for key in rules:
                 if key in values:

@@ -209,9 +209,7 @@ class Runner:
             handshake=obs.handshake.to_dict() if obs and obs.handshake else None,
             certificates=certificates_of(obs.handshake) if obs else (),
             # what the handshake settled on, only for one that completed
-            negotiated=negotiated_of(obs.handshake)
-            if obs and obs.handshake and obs.handshake.negotiated is not False
-            else None,
+            negotiated=negotiated_of(obs.handshake) if obs and obs.handshake_completed() else None,
             fix_transcript=transcript,
             artifacts=artifacts,
             notes=tuple(notes),
