@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -231,3 +232,72 @@ def test_resend_request_with_a_begin_below_one_is_rejected(begin: str) -> None:
         live.close()
 
     run(with_acceptor(body))
+
+
+HOSTILE = 520  # connections (the issue's fuzz run: 500+ at the acceptor)
+HOSTILE_BUDGET = 45.0  # seconds
+
+
+def hostile_seeds() -> list[bytes]:
+    """Logons and first messages a hostile or confused peer sends to a live session."""
+    return [
+        logon(1),  # the live CompIDs again
+        logon(1, (141, "Y")),  # ... resetting the numbers
+        logon(999),  # ... too high
+        logon(1, (553, "u"), (554, "guess")),
+        logon(1, sender="NOBODY"),
+        logon(1, (58, "z" * 70_000)),  # beyond the 64 KiB Logon limit
+        logon(1, (98, 1)),
+        msg("ZZ", 1),
+        msg("2", 1, (7, "-5"), (16, 0)),
+        logon(1) + msg("D", 2, (11, "X"), (55, "X"), (54, 1), (38, 1), (40, 1)),
+        b"8=FIX.4.4\x019=99999999\x0135=A\x01",
+        b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(64),  # a TLS ClientHello
+    ]
+
+
+def test_hostile_connections_beside_a_live_session_fuzz() -> None:
+    from tests.fix.test_net_fuzz import mutate
+
+    rng = random.Random(15_07)
+    corpus = hostile_seeds()
+
+    async def one(port: int, payload: bytes) -> None:
+        peer = await Peer.open(port)
+        try:
+            with contextlib.suppress(ConnectionError, OSError):
+                await peer.send(payload)
+                peer.writer.write_eof()
+                await peer.read_until_eof(timeout=15)  # the acceptor must close
+        finally:
+            peer.close()
+
+    async def body(acceptor: MockAcceptor, port: int) -> tuple[int, float, float]:
+        live = await live_session(port)
+        gc.collect()
+        before = _rss()
+        deadline = time.monotonic() + HOSTILE_BUDGET
+        seq = 3
+        done = 0
+        for i in range(HOSTILE):
+            if time.monotonic() > deadline:
+                break
+            seed = rng.choice(corpus)
+            await one(port, seed if i % 3 == 0 else mutate(rng, seed))
+            done += 1
+            if i % 50 == 49:  # the live session trades on, numbers untouched
+                await live_still_trades(live, seq, seq)
+                seq += 1
+        await live_still_trades(live, seq, seq)
+        store = acceptor.stores[KEY]
+        assert (store.next_sender_seq, store.next_target_seq) == (seq + 1, seq + 1)
+        assert acceptor.errors == []
+        gc.collect()
+        after = _rss()
+        live.close()
+        return done, before / 1e6, after / 1e6
+
+    done, before, after = run(with_acceptor(body))
+    print(f"{done} hostile connections; acceptor RSS {before:.1f} -> {after:.1f} MB")
+    assert done >= 200  # the budget is generous: fewer would itself be a finding
+    assert after - before < 20
