@@ -36,8 +36,8 @@ Rules implemented (FIX Session Layer, FIX 4.2/4.4/FIXT.1.1):
 * MsgType(35) that no FIX version defines (and is not user-defined, U...) →
   Reject(373=11) and the number is consumed; a defined application message is the
   application's to accept or refuse (BusinessMessageReject).
-* ResendRequest with BeginSeqNo(7) < 1, EndSeqNo(16) < 0, or EndSeqNo below
-  BeginSeqNo → Reject(373=5, 371=the tag), nothing resent.
+* ResendRequest with BeginSeqNo(7) < 1, EndSeqNo(16) < 0, either not a number, or
+  EndSeqNo below BeginSeqNo (and not 0) → Reject(373=5, 371=the tag), nothing resent.
 * Before a Logon is accepted, the peer is nobody: a message larger than
   :data:`~harness.fix.codec.MAX_LOGON_BODY_LENGTH` is garbled (never buffered), and an
   acceptor's refusal Logout carries the store's next MsgSeqNum without consuming it,
@@ -618,19 +618,15 @@ class Session:
             self._resend_until = None
 
     def _answer_resend(self, msg: Message) -> None:
-        begin = msg.get_int(7) or 0
-        end = msg.get_int(16) or 0
-        bad = (
-            (7, f"BeginSeqNo(7)={msg.get(7)} must be 1 or more")
-            if begin < 1
-            else (16, f"EndSeqNo(16)={msg.get(16)} must be 0 or at least BeginSeqNo(7)={begin}")
-            if end < 0 or 0 < end < begin
-            else None
-        )
-        if bad is not None:
-            seq = msg.seq_num
-            assert seq is not None  # checked by _check_header
-            self._send_reject(seq, 5, bad[1], ref_tag=bad[0], ref_msg_type="2")
+        # get_int is None for anything but digits: absent, negative or not a number
+        begin = msg.get_int(7)
+        end = msg.get_int(16)
+        if begin is None or begin < 1:
+            self._reject_resend(msg, 7, f"BeginSeqNo(7)={msg.get(7)} must be 1 or more")
+            return
+        if end is None or 0 < end < begin:
+            text = f"EndSeqNo(16)={msg.get(16)} must be 0 or at least BeginSeqNo(7)={begin}"
+            self._reject_resend(msg, 16, text)
             return
         self._events.append(ResendRequested(begin, end))
         last = self.store.next_sender_seq - 1
@@ -649,6 +645,12 @@ class Session:
             self._queue(rec.msg_type, rec.body, seq=s, orig_sending_time=rec.sending_time)
         if gap_start is not None:
             self._gap_fill(gap_start, end + 1)
+
+    def _reject_resend(self, msg: Message, tag: int, text: str) -> None:
+        """Reject(373=5, value out of range) a ResendRequest asking for the impossible."""
+        seq = msg.seq_num
+        assert seq is not None  # checked by _check_header
+        self._send_reject(seq, 5, text, ref_tag=tag, ref_msg_type="2")
 
     def _gap_fill(self, seq: int, new_seq: int) -> None:
         self._queue("4", [(123, "Y"), (36, new_seq)], seq=seq)

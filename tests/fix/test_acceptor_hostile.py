@@ -215,14 +215,19 @@ def test_unknown_msgtype_gets_a_session_reject() -> None:
     run(with_acceptor(body))
 
 
-@pytest.mark.parametrize("begin", ["-5", "0"])
-def test_resend_request_with_a_begin_below_one_is_rejected(begin: str) -> None:
+@pytest.mark.parametrize(
+    ("begin", "end", "tag"),
+    [("-5", "0", "7"), ("0", "0", "7"), ("x", "0", "7"), ("1", "-3", "16"), ("2", "1", "16")],
+)
+def test_resend_request_with_an_impossible_range_is_rejected(
+    begin: str, end: str, tag: str
+) -> None:
     async def body(acceptor: MockAcceptor, port: int) -> None:
         live = await live_session(port)
-        await live.send(msg("2", 3, (7, begin), (16, 0)))
+        await live.send(msg("2", 3, (7, begin), (16, end)))
         reject = await live.read()
         assert reject is not None and reject.msg_type == "3", reject.render() if reject else None
-        assert (reject.get(45), reject.get(371), reject.get(373)) == ("3", "7", "5")
+        assert (reject.get(45), reject.get(371), reject.get(373)) == ("3", tag, "5")
         # control: BeginSeqNo=2 gets the ExecutionReport resent (PossDupFlag=Y)
         await live.send(msg("2", 4, (7, 2), (16, 2)))
         resent = await live.read()
