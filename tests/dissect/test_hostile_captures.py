@@ -10,19 +10,26 @@ both formats: the reader either reads or raises HarnessError, nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import shutil
 import struct
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from harness.capture.tap import TapRelay
 from harness.cli import main
+from harness.dissect import dissect_pcap
 from harness.dissect.pcap import read_tcp_connections
 from harness.errors import HarnessError
+from tests.capture.peers import Pki, s_client, s_server
 
 MUTANTS = 310  # per format: 620 in all, as in the issue's fuzz run
 BUDGET_SECONDS = 20.0
+EDITCAP = shutil.which("editcap")
 
 
 def _tcp_packet(sport: int, dport: int, seq: int, flags: int, payload: bytes = b"") -> bytes:
@@ -190,3 +197,53 @@ def test_mutants_read_or_raise_harness_error(tmp_path: Path, make: object) -> No
     print(f"{tried} mutants, {errors} refused with a HarnessError")
     assert tried >= 100  # the budget is generous: a slow reader is itself a finding
     assert errors > 0  # the mutants do reach the checks
+
+
+def _real_capture(tmp_path: Path, pki: Pki) -> Path:
+    with (
+        s_server(tmp_path, ["-cert", str(pki.rsa_server)]) as port,
+        TapRelay(("127.0.0.1", port), tmp_path / "leg.pcap") as tap,
+    ):
+        s_client(tap.address, ["-tls1_2"])
+        assert tap.wait_idle(10)
+    return tmp_path / "leg.pcap"
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_mutants_of_a_real_tls_capture_dissect_or_raise_harness_error(
+    tmp_path: Path, pki: Pki, fmt: str
+) -> None:
+    """The whole pipeline (capture reader, TCP reassembly, TLS dissection) on 310
+    mutants of a real TLS 1.2 handshake, half of them mutated only after the file
+    header: a Handshake list or a HarnessError, nothing else."""
+    seed_path = _real_capture(tmp_path, pki)
+    if fmt == "pcapng":
+        if EDITCAP is None:
+            pytest.skip("needs editcap to write pcapng")
+        subprocess.run(
+            [EDITCAP, "-F", "pcapng", str(seed_path), str(tmp_path / "leg.pcapng")],
+            check=True,
+            timeout=60,
+        )
+        seed_path = tmp_path / "leg.pcapng"
+    seed = seed_path.read_bytes()
+    assert dissect_pcap(seed_path)[0].complete  # control: the seed itself dissects
+    rng = random.Random(1507)
+    path = tmp_path / f"m.{fmt}"
+    deadline = time.monotonic() + BUDGET_SECONDS
+    tried = 0
+    for i in range(MUTANTS):
+        if time.monotonic() > deadline:
+            break
+        data = bytearray(seed)
+        if i % 2:
+            data = bytearray(_mutate(rng, seed))
+        else:
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(40, len(data))] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        tried += 1
+        with contextlib.suppress(HarnessError):
+            dissect_pcap(path)
+    print(f"{tried} {fmt} mutants of a real capture")
+    assert tried >= 100
