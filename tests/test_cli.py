@@ -78,3 +78,18 @@ def test_a_real_process_with_a_bug_exits_2_without_a_traceback(tmp_path: Path) -
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("fixs-harness: internal error: RuntimeError: injected")
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_a_command_module_that_fails_to_import_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import harness.cli.dissect_cmd as dissect_cmd
+
+    def broken(sub: object) -> None:
+        raise ImportError("cannot import name 'x' from 'y'")
+
+    monkeypatch.setattr(dissect_cmd, "register", broken)
+    assert main(["dissect", "x.pcap"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fixs-harness: internal error: ImportError: cannot import name")
+    assert err.count("\n") == 1

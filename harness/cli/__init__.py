@@ -70,8 +70,12 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except Exception as exc:  # a command module that fails to import: still exit 2
+        words = list(sys.argv[1:] if argv is None else argv)
+        return _internal_error(exc, verbose="-v" in words or "--verbose" in words)
     _configure_logging(bool(getattr(args, "verbose", False)))
     if not getattr(args, "func", None):
         parser.print_help()
