@@ -248,11 +248,15 @@ def test_a_reset_during_a_write_is_logged_as_a_reset(
         sink.close()
     assert "Internal error" not in text, text[-3000:]
     assert "SysCallError" not in text
-    op = "SSL_write" if side == "tls" else "writesocket"
+    # stunnel's parse_socket_error wording (a reset at ERR, EPIPE as "Socket is closed");
+    # which operation meets the reset first (the write, or the next read) is the
+    # kernel's call, so any of them will do, but never the old "Connection error:"
+    # or "Internal error:" lines
     stunnel_style = re.findall(
-        rf"LOG[36]\[\d+\]: (?:{op}|SSL_read): (?:Connection reset by peer \(104\)|Socket is closed|Broken pipe \(32\))",
+        r"LOG[36]\[\d+\]: (?:(?:SSL_write|SSL_read|writesocket): "
+        r"(?:Connection reset by peer \(104\)|Socket is closed)|Read socket reset)",
         text,
     )
-    assert stunnel_style, text[-3000:]
-    if side == "plain":
-        assert "writesocket: " in text and "Connection error:" not in text
+    print(f"{side}: {len(stunnel_style)} stunnel-style reset lines in {rounds} rounds")
+    assert len(stunnel_style) >= rounds // 2, text[-3000:]
+    assert "Connection error:" not in text
