@@ -38,6 +38,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import functools
 import itertools
 import os
 import select
@@ -116,13 +117,23 @@ def _wait(sock: socket.socket, write: bool, deadline: float) -> None:
         raise ConnectionFailed("TLS handshake timed out")
 
 
-def _release_heap() -> None:
-    """Return freed heap to the system (glibc only; a no-op elsewhere)."""
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None (looked up once: find_library runs ldconfig)."""
     name = ctypes.util.find_library("c")
     if name is None:
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(name).malloc_trim(0)
+        return None
+    try:
+        return ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def _release_heap() -> None:
+    """Return freed heap to the system (glibc only; a no-op elsewhere)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _socket_error(op: str, exc: OSError | SSL.SysCallError) -> tuple[int, str]:
