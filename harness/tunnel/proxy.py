@@ -582,8 +582,8 @@ class Tunnel:
                 else:
                     try:
                         n = recv_into(to_tls_view)
-                    except ConnectionResetError:
-                        log(INFO, "Read socket reset")
+                    except ConnectionResetError as exc:  # stunnel: parse_socket_error
+                        log(*_socket_error("readsocket", exc))
                         return False
                     if not n:
                         log(INFO, "Read socket closed (read hangup)")
