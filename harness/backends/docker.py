@@ -28,8 +28,13 @@ from harness.errors import HarnessError
 from harness.stunnelconf import StunnelConfig
 from harness.stunnelconf.rewrite import PATH_OPTIONS
 
-#: One id for everything this process starts, in the containers' run label.
-RUN_ID = f"fixs-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+#: Names the environment variable that sets the run label (CI jobs, tests): with it, a
+#: caller counts or prunes only its own containers, never another job's.
+RUN_ID_ENV = "FIXS_HARNESS_RUN"
+
+#: One id for everything this process starts, in the containers' run label
+#: (``fixs-harness.run``); taken from ``$FIXS_HARNESS_RUN`` when set.
+RUN_ID = os.environ.get(RUN_ID_ENV) or f"fixs-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 def _copy_referenced_files(config: StunnelConfig, into: Path) -> StunnelConfig:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,6 +29,24 @@ def _checksum(data: bytes) -> int:
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
+
+
+def write_frames(path: Path, frames: Iterable[tuple[float, bytes]], *, linktype: int) -> int:
+    """Write captured frames as a classic pcap with one link type; returns the count.
+
+    For the sniffer: scapy's ``wrpcap`` guesses a link type per packet and, for raw
+    frames, mixes them ("Inconsistent linktypes detected"); here every record is the
+    frame as the kernel handed it over, under the one link type of the interface.
+    """
+    n = 0
+    with path.open("wb") as fh:
+        fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        for t, frame in frames:
+            sec = int(t)
+            usec = min(round((t - sec) * 1e6), 999999)
+            fh.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
+            n += 1
+    return n
 
 
 class PcapWriter:

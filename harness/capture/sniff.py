@@ -5,6 +5,14 @@ TLS leg's port, so other traffic on the shared loopback stays out of the capture
 It sees the real segments (real sequence numbers, retransmissions, window
 updates), which the tap can only synthesise; the dissector reassembles both the
 same way.
+
+One packet, one frame: on ``lo`` an AF_PACKET socket sees every packet twice, once
+leaving (``sll_pkttype`` PACKET_OUTGOING) and once arriving (PACKET_HOST). Keeping
+both made tshark flag half the frames as retransmissions and duplicate ACKs. The
+sniffer reads through scapy's ``L2Socket``, which drops the outgoing copy (as
+libpcap does on loopback), and writes the frames itself under the interface's one
+link type (Ethernet on ``lo``), so the pcap has neither duplicates nor mixed link
+types.
 """
 
 from __future__ import annotations
@@ -16,9 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.capture.pcapfile import LINKTYPE_ETHERNET, write_frames
 from harness.errors import HarnessError
 
 LOOPBACK_IFACE = "lo"
+
+#: ARPHRD_ETHER and ARPHRD_LOOPBACK: the kernel hands over frames with an Ethernet
+#: header (zero MAC addresses on lo), so the pcap's link type is Ethernet.
+_ETHERNET_FRAMED = (1, 772)
 
 
 def sniff_unavailable_reason() -> str | None:
@@ -55,6 +68,7 @@ class LoopbackSniffer:
         self.pcap_path = pcap_path
         self._settle = settle
         self._sniffer: Any = None
+        self._socket: Any = None
         self._last_packet = time.monotonic()
         self._started = threading.Event()
 
@@ -62,11 +76,24 @@ class LoopbackSniffer:
         self._last_packet = time.monotonic()
 
     def start(self, timeout: float = 5.0) -> LoopbackSniffer:
+        from scapy.arch.linux import L2Socket
         from scapy.sendrecv import AsyncSniffer
 
+        try:
+            # L2Socket (unlike the L2ListenSocket sniff() opens by default) drops the
+            # PACKET_OUTGOING copy: each loopback packet is kept once, as it arrives.
+            sock = L2Socket(iface=self.iface, filter=f"tcp port {self.port}")
+        except Exception as exc:
+            raise HarnessError(f"cannot sniff on {self.iface}: {exc}") from exc
+        hatype = sock.ins.getsockname()[3]
+        if hatype not in _ETHERNET_FRAMED:
+            sock.close()
+            raise HarnessError(
+                f"cannot sniff on {self.iface}: hardware type {hatype} not supported"
+            )
+        self._socket = sock
         self._sniffer = AsyncSniffer(
-            iface=self.iface,
-            filter=f"tcp port {self.port}",
+            opened_socket=sock,
             store=True,
             prn=self._seen,
             started_callback=self._started.set,
@@ -74,6 +101,7 @@ class LoopbackSniffer:
         try:
             self._sniffer.start()
         except Exception as exc:
+            sock.close()
             raise HarnessError(f"cannot sniff on {self.iface}: {exc}") from exc
         deadline = time.monotonic() + timeout
         while not self._started.wait(0.02):
@@ -96,6 +124,10 @@ class LoopbackSniffer:
                 sniffer.stop(join=True)
         with contextlib.suppress(Exception):
             sniffer.join(5.0)
+        sock, self._socket = self._socket, None
+        if sock is not None:  # scapy closes only the sockets it opened itself
+            with contextlib.suppress(Exception):
+                sock.close()
         return list(sniffer.results or [])
 
     def stop(self, timeout: float = 5.0) -> int:
@@ -104,15 +136,9 @@ class LoopbackSniffer:
         while time.monotonic() < deadline and time.monotonic() - self._last_packet < self._settle:
             time.sleep(0.02)
         packets = self._halt()
-        from scapy.utils import wrpcap
-
-        if packets:
-            wrpcap(str(self.pcap_path), packets)
-        else:
-            self.pcap_path.write_bytes(
-                bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000")
-            )
-        return len(packets)
+        # On lo the kernel hands over Ethernet-framed packets (zero MAC addresses).
+        frames = ((float(p.time), bytes(p)) for p in packets)
+        return write_frames(self.pcap_path, frames, linktype=LINKTYPE_ETHERNET)
 
     def close(self) -> None:
         """Stop without writing (error paths)."""

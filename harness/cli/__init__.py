@@ -6,7 +6,8 @@ and the parser's ``func`` default runs it and returns the exit code. The registr
 below is explicit; nothing is discovered by import side effects.
 
 Exit codes: 0 success, 1 a check or expectation failed, 2 usage or harness error
-(bad input, missing tool, unreachable peer), 130 interrupted.
+(bad input, missing tool, unreachable peer, or an internal error: one line on
+stderr, the traceback only with ``-v``), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from harness import __version__
 from harness.errors import HarnessError
@@ -67,8 +70,12 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except Exception as exc:  # a command module that fails to import: still exit 2
+        words = list(sys.argv[1:] if argv is None else argv)
+        return _internal_error(exc, verbose="-v" in words or "--verbose" in words)
     _configure_logging(bool(getattr(args, "verbose", False)))
     if not getattr(args, "func", None):
         parser.print_help()
@@ -85,6 +92,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         # output piped into head(1) and closed: not an error of ours
         sys.stderr.close()
         return 0
+    except Exception as exc:  # a harness bug: still exit 2 (harness error), never 1
+        return _internal_error(exc, verbose=bool(getattr(args, "verbose", False)))
+
+
+def _internal_error(exc: Exception, *, verbose: bool) -> int:
+    """An exception nobody expected: one line naming it (the traceback with ``-v``),
+    exit 2. A traceback's exit status 1 would read as "non-compliant" to CI."""
+    text = str(exc).strip()
+    detail = f": {text.splitlines()[0]}" if text else ""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        where = f" (at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno})"
+    hint = "" if verbose else "; run with -v for the traceback"
+    print(
+        f"fixs-harness: internal error: {type(exc).__name__}{detail}{where}{hint}", file=sys.stderr
+    )
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="how PSK keys that look like hex are read: hex = stunnel >= 5.51 (default), "
         "ascii = stunnel 5.41-5.50",
     )
+    p.add_argument(
+        "--max-clients",
+        type=int,
+        metavar="N",
+        help="concurrent connections accepted, all services together (default 500); "
+        "past it a connection is closed and logged 'Connection rejected: too many clients'",
+    )
     p.set_defaults(func=run)
 
 
@@ -46,7 +53,13 @@ def run(args: argparse.Namespace) -> int:
     path = args.config or args.config_file
     if not path:
         raise HarnessError("tunnel: a configuration file is required (-c FILE)")
-    options = runtime.TunnelOptions(keylog_path=args.keylog, hex_psk_keys=args.psk_keys == "hex")
+    if args.max_clients is not None and args.max_clients < 1:
+        raise HarnessError(f"tunnel: --max-clients must be 1 or more, not {args.max_clients}")
+    options = runtime.TunnelOptions(
+        keylog_path=args.keylog,
+        hex_psk_keys=args.psk_keys == "hex",
+        max_clients=args.max_clients,
+    )
     if args.check:
         from harness.tunnel.log import StunnelLog
         from harness.tunnel.tlsctx import ServiceTLS

@@ -5,6 +5,14 @@ reader; understands Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP
 link types, IPv4 and IPv6. Reassembly is per direction by TCP sequence number, so
 retransmissions, duplicates (a loopback packet seen twice) and out-of-order
 segments do not corrupt the stream; a hole ends the stream and is reported.
+
+A capture is input from outside: every length in it is checked against the file's
+size and against :data:`MAX_RECORD_LENGTH` before anything is read, so a record
+that claims 4 GiB is a :class:`~harness.errors.HarnessError` naming the record and
+its byte offset, never a 4 GiB allocation or a silent end of the capture. A pcapng
+file's block structure is walked and checked the same way before scapy reads it,
+and anything scapy still raises becomes a HarnessError. A last record cut short
+(a capture stopped mid-write) ends the capture quietly, as tcpdump and tshark do.
 """
 
 from __future__ import annotations
@@ -19,6 +27,16 @@ from typing import Any
 from harness.errors import HarnessError
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
+
+#: The longest packet record taken: libpcap's MAXIMUM_SNAPLEN (256 KiB), which no
+#: capture tool writes past; tshark refuses longer records too.
+MAX_RECORD_LENGTH = 262144
+
+#: The longest pcapng block taken (a packet record plus its headers and options, or
+#: a section/interface/statistics block, which are far smaller).
+MAX_BLOCK_LENGTH = MAX_RECORD_LENGTH + 65536
+
+_PCAPNG_SHB = 0x0A0D0D0A
 
 
 @dataclass
@@ -81,11 +99,19 @@ def _packets(path: Path) -> Iterator[tuple[float, int, bytes]]:
                     raise HarnessError(f"{path}: truncated pcap header")
                 linktype = struct.unpack(endian + "I", head[20:24])[0] & 0xFFFF
                 div = 1e9 if nano else 1e6
+                number = 0
                 while True:
+                    offset = fh.tell()
                     rec = fh.read(16)
                     if len(rec) < 16:
                         return
+                    number += 1
                     sec, frac, incl, _orig = struct.unpack(endian + "IIII", rec)
+                    if incl > MAX_RECORD_LENGTH:
+                        raise HarnessError(
+                            f"{path}: packet record {number} at byte {offset} claims "
+                            f"{incl} bytes (more than {MAX_RECORD_LENGTH}): not a valid pcap"
+                        )
                     frame = fh.read(incl)
                     if len(frame) < incl:
                         return  # truncated last packet: the capture was cut
@@ -98,15 +124,72 @@ def _packets(path: Path) -> Iterator[tuple[float, int, bytes]]:
         raise HarnessError(f"cannot read capture {path}: {exc.strerror or exc}") from exc
 
 
+def _check_pcapng(path: Path) -> None:
+    """Walk a pcapng file's blocks (type, length, trailing length) without reading
+    their bodies; raise HarnessError at the first block that cannot be right. A last
+    block cut short is left to end the capture (as a cut pcap does)."""
+    size = path.stat().st_size
+    endian = ""
+    number = 0
+    with path.open("rb") as fh:
+        pos = 0
+        while pos + 8 <= size:
+            number += 1
+            fh.seek(pos)
+            head = fh.read(12)
+            where = f"{path}: pcapng block {number} at byte {pos}"
+            if head[:4] == b"\x0a\x0d\x0d\x0a":
+                bom = head[8:12]
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    endian = "<"
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    endian = ">"
+                else:
+                    raise HarnessError(f"{where}: section header without a byte-order magic")
+            elif not endian:
+                raise HarnessError(f"{where}: no section header block first")
+            length = struct.unpack(endian + "I", head[4:8])[0]
+            if length < 12 or length % 4 or length > MAX_BLOCK_LENGTH:
+                raise HarnessError(
+                    f"{where}: block length {length} is implausible (a multiple of 4 "
+                    f"from 12 to {MAX_BLOCK_LENGTH} expected): not a valid pcapng"
+                )
+            if pos + length > size:
+                return  # the last block was cut: the capture was stopped mid-write
+            fh.seek(pos + length - 4)
+            if struct.unpack(endian + "I", fh.read(4))[0] != length:
+                raise HarnessError(f"{where}: trailing block length differs from {length}")
+            pos += length
+
+
 def _pcapng(path: Path) -> Iterator[tuple[float, int, bytes]]:
     from scapy.utils import RawPcapNgReader  # scapy only for pcapng
 
-    reader = RawPcapNgReader(str(path))
+    _check_pcapng(path)
     try:
-        for frame, meta in reader:
+        reader = RawPcapNgReader(str(path))
+    except Exception as exc:  # scapy's own complaint, whatever its type
+        raise HarnessError(f"{path}: not a readable pcapng file: {exc}") from exc
+    try:
+        number = 0
+        while True:
+            number += 1
+            try:
+                item = next(reader, None)
+            except Exception as exc:  # scapy raises assorted types on a bad block
+                raise HarnessError(
+                    f"{path}: pcapng packet {number} cannot be read: {type(exc).__name__}: {exc}"
+                ) from exc
+            if item is None:
+                return
+            frame, meta = item
             m: Any = meta  # pcapng metadata (scapy types it as the pcap one)
-            ts = ((m.tshigh << 32) | m.tslow) / m.tsresol
-            yield ts, int(m.linktype), frame
+            try:
+                ts = ((m.tshigh << 32) | m.tslow) / m.tsresol
+                linktype = int(m.linktype)
+            except (AttributeError, TypeError, ZeroDivisionError) as exc:
+                raise HarnessError(f"{path}: pcapng packet {number}: bad metadata: {exc}") from exc
+            yield ts, linktype, frame
     finally:
         reader.close()
 

@@ -70,11 +70,38 @@ MSG_TYPE_NAMES: dict[str, str] = {
 }
 MSG_TYPE_CODES: dict[str, str] = {v.lower(): k for k, v in MSG_TYPE_NAMES.items()}
 
+
+def _defined_msg_types() -> frozenset[str]:
+    # Every MsgType(35) value defined by FIX 4.0 to 5.0 SP2 and FIXT.1.1: the single
+    # characters 0-9, A-Z (except I, O and U) and a-z, the pairs AA-DZ (except CP),
+    # EA and EB. Values starting with U are user-defined (FIX 4.4 Vol. 1, MsgType).
+    singles = "0123456789ABCDEFGHJKLMNPQRSTVWXYZabcdefghijklmnopqrstuvwxyz"
+    upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    pairs = {a + b for a in "ABCD" for b in upper} - {"CP"}
+    return frozenset({*singles, *pairs, "EA", "EB"})
+
+
+#: MsgType(35) values some FIX version defines. Anything else that does not start with
+#: U (user-defined) is an invalid MsgType: a session-level Reject (373=11), not a
+#: BusinessMessageReject.
+DEFINED_MSG_TYPES: frozenset[str] = _defined_msg_types()
+
+
+def is_defined_msg_type(msg_type: str) -> bool:
+    """True if some FIX version defines ``msg_type`` or it is user-defined (U...)."""
+    return msg_type in DEFINED_MSG_TYPES or msg_type.startswith("U")
+
+
 #: Session-level (administrative) message types; everything else is application.
 ADMIN_MSG_TYPES: frozenset[str] = frozenset({"0", "1", "2", "3", "4", "5", "A"})
 
 #: Largest BodyLength accepted; a larger one is treated as garbled rather than buffered.
 DEFAULT_MAX_BODY_LENGTH = 1 << 20
+
+#: Largest BodyLength accepted before a session is logged on. A Logon is a few hundred
+#: bytes (a few KiB with RawData); anything near this size is hostile, and refusing it
+#: from its BodyLength means it is never buffered.
+MAX_LOGON_BODY_LENGTH = 1 << 16
 
 # How far the BeginString and BodyLength fields may run before the frame is garbled.
 _MAX_BEGIN_FIELD = 32
@@ -282,6 +309,15 @@ class FrameReader:
     @property
     def buffered(self) -> int:
         return len(self._buf)
+
+    @property
+    def max_body_length(self) -> int:
+        """The largest BodyLength taken as a frame; a session raises it after Logon."""
+        return self._max_body
+
+    @max_body_length.setter
+    def max_body_length(self, value: int) -> None:
+        self._max_body = value
 
     def feed(self, data: bytes) -> None:
         self._buf += data

@@ -33,6 +33,17 @@ Rules implemented (FIX Session Layer, FIX 4.2/4.4/FIXT.1.1):
 * MsgSeqNum too high → ResendRequest(7=expected, 16=0), message discarded (it comes
   back in the resend); too low without PossDupFlag → Logout and disconnect; too low
   with PossDupFlag=Y → ignored.
+* MsgType(35) that no FIX version defines (and is not user-defined, U...) →
+  Reject(373=11) and the number is consumed; a defined application message is the
+  application's to accept or refuse (BusinessMessageReject).
+* ResendRequest with BeginSeqNo(7) < 1, EndSeqNo(16) < 0, either not a number, or
+  EndSeqNo below BeginSeqNo (and not 0) → Reject(373=5, 371=the tag), nothing resent.
+* Before a Logon is accepted, the peer is nobody: a message larger than
+  :data:`~harness.fix.codec.MAX_LOGON_BODY_LENGTH` is garbled (never buffered), and an
+  acceptor's refusal Logout carries the store's next MsgSeqNum without consuming it,
+  so refusing a stranger never moves the numbers of a session it shares CompIDs with.
+  A driver's ``logon_gate`` may refuse a Logon before anything touches the store (the
+  mock acceptor refuses a second Logon while the session is logged on elsewhere).
 * HeartBtInt: Heartbeat after HeartBtInt of silence from us; TestRequest after
   1.2 × HeartBtInt of silence from the peer; disconnect if that stays unanswered for
   another HeartBtInt.
@@ -52,12 +63,14 @@ from datetime import UTC, datetime
 from harness.fix.codec import (
     ADMIN_MSG_TYPES,
     DEFAULT_MAX_BODY_LENGTH,
+    MAX_LOGON_BODY_LENGTH,
     CodecError,
     FieldValue,
     Frame,
     FrameReader,
     Message,
     encode,
+    is_defined_msg_type,
     parse_message,
 )
 from harness.fix.events import (
@@ -182,6 +195,11 @@ class Session:
         store: sequence numbers and sent messages; pass the same store to the next
             connection's Session to continue the session without a reset.
         clock: returns epoch seconds; inject a fake one in tests (no sleeps).
+        max_body_length: the largest message taken once logged on (before that,
+            at most :data:`~harness.fix.codec.MAX_LOGON_BODY_LENGTH`).
+        logon_gate: acceptor only: called with a Logon whose CompIDs match, before
+            anything else is checked or the store touched; a returned reason refuses
+            the Logon (Logout with that text), None lets it through.
     """
 
     def __init__(
@@ -192,12 +210,15 @@ class Session:
         store: SequenceStore | None = None,
         clock: Callable[[], float] = time.time,
         max_body_length: int = DEFAULT_MAX_BODY_LENGTH,
+        logon_gate: Callable[[Message], str | None] | None = None,
     ) -> None:
         self.settings = settings
         self.role = role
         self.store = store if store is not None else SequenceStore()
         self._clock = clock
-        self._reader = FrameReader(max_body_length=max_body_length)
+        self._max_body = max_body_length
+        self._logon_gate = logon_gate
+        self._reader = FrameReader(max_body_length=min(max_body_length, MAX_LOGON_BODY_LENGTH))
         self._events: deque[Event] = deque()
         self._out: list[Message] = []
         self.state = SessionState.IDLE if role is Role.INITIATOR else SessionState.AWAITING_LOGON
@@ -336,6 +357,8 @@ class Session:
     def _set_state(self, state: SessionState) -> None:
         self.state = state
         self._state_since = self._clock()
+        if state is SessionState.ACTIVE:
+            self._reader.max_body_length = self._max_body
 
     def _transition_local(self, trigger: Trigger) -> None:
         nxt = TRANSITIONS.get((self.state, trigger))
@@ -383,7 +406,9 @@ class Session:
         resend = seq is not None
         if seq is None:
             seq = self.store.next_sender_seq
-            self.store.next_sender_seq += 1
+            if not (self.role is Role.ACCEPTOR and self.state is SessionState.AWAITING_LOGON):
+                # (an acceptor's refusal before any Logon is accepted consumes nothing)
+                self.store.next_sender_seq += 1
         header: list[tuple[int, FieldValue]] = [
             (35, msg_type),
             (49, self.settings.sender_comp_id),
@@ -566,6 +591,8 @@ class Session:
         elif mt == "4":
             self._on_sequence_reset(msg, seq)
             return  # sets the expected number itself
+        elif not is_defined_msg_type(mt):
+            self._send_reject(seq, 11, f"Invalid MsgType {mt}", ref_msg_type=mt)
         else:
             self._events.append(ApplicationMessage(msg))
         self._consume(seq)
@@ -591,8 +618,16 @@ class Session:
             self._resend_until = None
 
     def _answer_resend(self, msg: Message) -> None:
-        begin = msg.get_int(7) or 1
-        end = msg.get_int(16) or 0
+        # get_int is None for anything but digits: absent, negative or not a number
+        begin = msg.get_int(7)
+        end = msg.get_int(16)
+        if begin is None or begin < 1:
+            self._reject_resend(msg, 7, f"BeginSeqNo(7)={msg.get(7)} must be 1 or more")
+            return
+        if end is None or 0 < end < begin:
+            text = f"EndSeqNo(16)={msg.get(16)} must be 0 or at least BeginSeqNo(7)={begin}"
+            self._reject_resend(msg, 16, text)
+            return
         self._events.append(ResendRequested(begin, end))
         last = self.store.next_sender_seq - 1
         if end == 0 or end > last:
@@ -610,6 +645,12 @@ class Session:
             self._queue(rec.msg_type, rec.body, seq=s, orig_sending_time=rec.sending_time)
         if gap_start is not None:
             self._gap_fill(gap_start, end + 1)
+
+    def _reject_resend(self, msg: Message, tag: int, text: str) -> None:
+        """Reject(373=5, value out of range) a ResendRequest asking for the impossible."""
+        seq = msg.seq_num
+        assert seq is not None  # checked by _check_header
+        self._send_reject(seq, 5, text, ref_tag=tag, ref_msg_type="2")
 
     def _gap_fill(self, seq: int, new_seq: int) -> None:
         self._queue("4", [(123, "Y"), (36, new_seq)], seq=seq)
@@ -670,6 +711,10 @@ class Session:
                 f"expected {s.target_comp_id}/{s.sender_comp_id}",
                 msg,
             )
+            return
+        gate = self._logon_gate(msg) if self._logon_gate is not None else None
+        if gate is not None:
+            self._refuse(gate, msg)
             return
         seq = msg.seq_num
         if seq is None:

@@ -7,8 +7,16 @@ engine then refuses the Logon with a CompID problem), and hands the connection t
 across connections (a reconnect without ResetSeqNumFlag continues them).
 NewOrderSingle(D) is answered with ExecutionReport(8) (ExecType/OrdStatus New);
 other application messages get BusinessMessageReject(j). Refused Logons are logged
-with the Logon rendered redacted (Password(554)=***). A crash in one connection is
-recorded in ``errors`` and closes only that connection.
+with the Logon rendered redacted (Password(554)=***) and cut to
+:data:`REFUSAL_LOGON_CHARS`. A crash in one connection is recorded in ``errors`` and
+closes only that connection.
+
+One session, one connection: while a session is logged on, a second Logon with its
+CompIDs is refused (``logon_gate``) before it can touch the session's store, so
+ResetSeqNumFlag=Y from an intruder resets nothing. Refusals never consume the live
+session's MsgSeqNums (the engine sends a refusal Logout without consuming one), and a
+first message larger than :data:`~harness.fix.codec.MAX_LOGON_BODY_LENGTH` is refused
+from its BodyLength, never buffered.
 """
 
 from __future__ import annotations
@@ -23,16 +31,26 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.fix.codec import FieldValue, Frame, FrameReader, Message, parse_message
+from harness.fix.codec import (
+    MAX_LOGON_BODY_LENGTH,
+    FieldValue,
+    Frame,
+    FrameReader,
+    Message,
+    parse_message,
+)
 from harness.fix.events import Event, LogonRefused
-from harness.fix.session import Role, SequenceStore, Session
+from harness.fix.session import Role, SequenceStore, Session, SessionState
 from harness.fix.settings import SessionSettings
-from harness.fixnet.connection import READ_SIZE, Connection
+from harness.fixnet.connection import READ_SIZE, Connection, discard_unread
 from harness.fixnet.conversation import ConnectFailed, Conversation, ConversationResult
 from harness.fixnet.script import Script
 from harness.fixnet.transcript import Observer, Transcript
 
 log = logging.getLogger("harness.fixnet")
+
+#: How much of a refused Logon's rendering is kept in ``refusals`` and the log.
+REFUSAL_LOGON_CHARS = 2000
 
 
 def execution_report(order: Message, n: int, begin_string: str) -> list[tuple[int, FieldValue]]:
@@ -168,7 +186,7 @@ class MockAcceptor:
         self, reader: asyncio.StreamReader
     ) -> tuple[bytes, SessionSettings, str | None]:
         """Read up to the first frame; pick the session it names. Returns the bytes read."""
-        frames = FrameReader()
+        frames = FrameReader(max_body_length=MAX_LOGON_BODY_LENGTH)
         buf = b""
         limit = max(s.logon_timeout for s in self.sessions)
         deadline = time.monotonic() + limit
@@ -210,7 +228,13 @@ class MockAcceptor:
             buf, settings, problem = await self._identify(reader)
             key = (settings.sender_comp_id, settings.target_comp_id)
             store = self.stores.setdefault(key, SequenceStore())
-            session = Session(settings, role=Role.ACCEPTOR, store=store, clock=self._clock)
+            session = Session(
+                settings,
+                role=Role.ACCEPTOR,
+                store=store,
+                clock=self._clock,
+                logon_gate=lambda _logon: self._logged_on_elsewhere(key),
+            )
             conn = Connection(
                 session,
                 reader,
@@ -240,13 +264,26 @@ class MockAcceptor:
             self.errors.append(f"{type(exc).__name__}: {exc}")
             log.exception("mock acceptor connection failed")
         finally:
+            discard_unread(reader)
             self._writers.discard(writer)
             if conn is None or not conn.closed:
                 writer.transport.abort()
 
+    def _logged_on_elsewhere(self, key: tuple[str, str]) -> str | None:
+        """Why a Logon for ``key`` is refused now: the session is logged on already."""
+        for conn in self.connections:
+            s = conn.session
+            if (s.settings.sender_comp_id, s.settings.target_comp_id) != key or conn.closed:
+                continue
+            if s.state in (SessionState.ACTIVE, SessionState.LOGOUT_SENT):
+                return f"session {key[1]}->{key[0]} already logged on ({conn.transcript.label})"
+        return None
+
     def _on_event(self, conn: Connection, event: Event) -> None:
         if isinstance(event, LogonRefused):
             logon = event.logon.render() if event.logon is not None else "-"
+            if len(logon) > REFUSAL_LOGON_CHARS:
+                logon = f"{logon[:REFUSAL_LOGON_CHARS]}... ({len(logon)} characters)"
             line = f"{event.reason}; Logon: {logon}"
             self.refusals.append(line)
             log.warning("FIX logon refused: %s", line)

@@ -48,6 +48,19 @@ class Closed:
 InboundItem = Message | Closed
 
 
+def discard_unread(reader: asyncio.StreamReader) -> None:
+    """Drop what the peer sent that nobody will read any more.
+
+    A closed connection's StreamReader keeps its buffer (up to a few hundred KiB of a
+    hostile peer's megabyte Logon) for as long as the connection object is kept, and
+    the acceptor keeps every connection for its report. StreamReader has no public way
+    to discard its buffer, hence the guarded private access.
+    """
+    buffer = getattr(reader, "_buffer", None)
+    if isinstance(buffer, bytearray):
+        buffer.clear()
+
+
 class Connection:
     """A FIX session engine attached to an asyncio stream pair.
 
@@ -203,6 +216,7 @@ class Connection:
                 self.writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.writer.wait_closed(), 2)
+            discard_unread(self.reader)
             reason = self.close_reason or "connection closed"
             self.transcript.note(f"disconnected: {reason}")
             self.inbound.put_nowait(Closed(reason, self.graceful))

@@ -21,6 +21,9 @@ from harness.fix.codec import MSG_TYPE_NAMES, Message, render
 
 Direction = Literal["in", "out"]
 
+#: How many bytes of a garbled chunk a transcript renders.
+GARBLED_KEEP = 2048
+
 
 @dataclass(frozen=True)
 class TranscriptEntry:
@@ -108,10 +111,13 @@ class Transcript:
         )
 
     def record_garbled(self, raw: bytes, reason: str) -> None:
+        """Record bytes that are not a frame; only the first :data:`GARBLED_KEEP` bytes
+        are rendered (a hostile peer's megabyte of noise is not worth keeping)."""
+        text = render(raw[:GARBLED_KEEP])
+        if len(raw) > GARBLED_KEEP:
+            text += f"... ({len(raw)} bytes)"
         self._add(
-            TranscriptEntry(
-                time=self.clock(), direction="in", msg_type="?", text=render(raw), note=reason
-            )
+            TranscriptEntry(time=self.clock(), direction="in", msg_type="?", text=text, note=reason)
         )
 
     def note(self, text: str) -> None:

@@ -206,7 +206,14 @@ def _apply(state: dict[str, object], opt: Option) -> None:
     elif k in ("accept", "connect"):
         lst = state.setdefault(k, [])
         assert isinstance(lst, list)
-        lst.append(Address.parse(v))
+        address = Address.parse(v)
+        if address.port.isdigit() and int(address.port) > 65535:
+            # stunnel 5.68 takes the number modulo 65536 (99999 binds 34463): refused
+            # here, a port that is not the one written is never what was meant
+            raise ConfigError(
+                opt.location, f"Invalid port {address.port} in {opt.name} = {v} (1 to 65535)"
+            )
+        lst.append(address)
     elif k in ("checkhost", "checkip", "checkemail"):
         attr = {"checkhost": "check_host", "checkip": "check_ip", "checkemail": "check_email"}[k]
         lst2 = state.setdefault(attr, [])

@@ -29,6 +29,7 @@ class TunnelOptions:
     keylog_path: str | None = None
     hex_psk_keys: bool = True  # stunnel ≥ 5.51 semantics
     log_to_stderr: bool | None = None  # None: as the config's foreground/output say
+    max_clients: int | None = None  # None: the proxy's DEFAULT_MAX_CLIENTS
 
 
 def load(path: str | None = None, *, text: str | None = None) -> ResolvedConfig:
@@ -92,8 +93,13 @@ def run(path: str, options: TunnelOptions) -> int:
     if resolved.globals.syslog and resolved.globals.output is None:
         log.log(NOTICE, "ui", "syslog is not used: logging to stderr")
     try:
+        limit = {} if options.max_clients is None else {"max_clients": options.max_clients}
         tunnel = Tunnel(
-            resolved, log, keylog_path=options.keylog_path, hex_psk_keys=options.hex_psk_keys
+            resolved,
+            log,
+            keylog_path=options.keylog_path,
+            hex_psk_keys=options.hex_psk_keys,
+            **limit,
         )
     except BaseException:
         log.close()

@@ -330,6 +330,15 @@ class ServiceTLS:
                 raise _file_error(
                     svc, "CRLfile", f"Failed to load {svc.crl_file} revocation lookup file: {exc}"
                 ) from None
+            if not crls:
+                # stunnel (X509_load_crl_file) refuses a file without a CRL the same way;
+                # accepting it would silently turn revocation checking into "nothing revoked"
+                raise _file_error(
+                    svc,
+                    "CRLfile",
+                    f"Failed to load {svc.crl_file} revocation lookup file: no CRL in it "
+                    "(no '-----BEGIN X509 CRL-----' line)",
+                )
             for crl in crls:
                 store.add_crl(crl)
             self._ui(DEBUG, f"Loaded {svc.crl_file} revocation lookup file")

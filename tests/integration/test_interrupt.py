@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
+from harness.backends.docker import RUN_ID_ENV
 from harness.backends.stunnel_local import LocalStunnelBackend
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,6 +27,18 @@ def _stunnel_children(pid: int) -> list[int]:
         if comm.strip().startswith("stunnel") and int(ppid) == pid:
             found.append(int(cpid))
     return found
+
+
+def _own_containers(run_id: str) -> list[str]:
+    """This test's containers only (its run label): other tests running beside it
+    have harness containers of their own, which are none of this test's business."""
+    out = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=fixs-harness.run={run_id}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()
 
 
 def _docker_ok() -> bool:
@@ -45,6 +59,7 @@ def test_sigint_mid_run_leaves_nothing(pair: str, tmp_path: Path) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("the stunnel-docker backend must run in CI")
         pytest.skip("no Docker engine or image")
+    run_id = f"test-interrupt-{uuid.uuid4().hex[:12]}"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -62,18 +77,22 @@ def test_sigint_mid_run_leaves_nothing(pair: str, tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, RUN_ID_ENV: run_id},
     )
     try:
-        # wait until the run has tunnels up (artifacts appear), then interrupt
+        # wait until the run has tunnels up (artifacts appear) and, with Docker, until
+        # one of its containers was seen by its label (so the final count can fail)
+        seen = "docker" not in pair
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             logs = list((tmp_path / "r").glob("artifacts/*/*/server.log"))
-            if len(logs) >= 3:
+            seen = seen or bool(_own_containers(run_id))
+            if len(logs) >= 3 and seen:
                 break
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
         else:
-            pytest.fail("the run never got going")
+            pytest.fail(f"the run never got going (a container of its own seen: {seen})")
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
     finally:
@@ -86,10 +105,4 @@ def test_sigint_mid_run_leaves_nothing(pair: str, tmp_path: Path) -> None:
     leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftover.stdout.strip() == "", "a stunnel of this run is still running"
     if "docker" in pair:
-        out = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", "label=fixs-harness=1"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert out.stdout.strip() == "", "containers left behind"
+        assert _own_containers(run_id) == [], "containers left behind"
