@@ -188,7 +188,7 @@ class _Judge:
             na = _not_applicable(suite, key_types, psk_only)
             if na:
                 self.add(
-                    cid, title, "2.3.1", PASS, "accepted", "not applicable", f"not applicable: {na}"
+                    cid, title, "2.3.1", Verdict.NOT_APPLICABLE, "accepted", "not applicable", na
                 )
             elif code in failed or code not in probed:
                 reason = "probe failed" if code in failed else "no allowed version was accepted"

@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from harness.checks.model import ScenarioResult
     from harness.errors import HarnessError
     from harness.profiles import load_profile
     from harness.report import write_reports
@@ -152,8 +153,19 @@ def run(args: argparse.Namespace) -> int:
     ) as progress:
         task = progress.add_task("running scenarios", total=len(items))
 
-        def observer(item: Item, result: object) -> None:
+        done = [0]
+
+        def observer(item: Item, result: ScenarioResult | None) -> None:
             progress.advance(task)
+            if not console.is_terminal and result is not None:
+                # no progress bar in a CI log: one line per finished item instead
+                done[0] += 1
+                label = "error" if result.error else result.verdict.value
+                console.print(
+                    f"[{done[0]}/{len(items)}] {escape(item.id)}: {label} "
+                    f"({result.duration_s:.1f} s)",
+                    highlight=False,
+                )
 
         runner = Runner(
             args.report_dir,
@@ -194,18 +206,27 @@ def run(args: argparse.Namespace) -> int:
     out = Console(width=None if Console().is_terminal else 160)
     out.print(table)
     for r in result.results:
-        where = escape(f"{r.scenario_id} [{r.backend_pair}]")
+        # README: "file:line: scenario ID on PAIR: verdict", then one line per check
+        if r.verdict.value == "pass" and not r.error:
+            continue
+        out.print(
+            escape(f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {r.verdict.value}"),
+            highlight=False,
+        )
         if r.error:
-            out.print(f"[red]error[/] {where}: {escape(r.error.splitlines()[0])}")
+            out.print(f"  [red]error[/] {escape(r.error.splitlines()[0])}", highlight=False)
         for c in r.checks:
-            if c.verdict.value == "pass":
+            if c.verdict.value not in ("fail", "inconclusive"):
                 continue
-            label = "[red]FAIL[/]" if c.verdict.value == "fail" else "[yellow]INCONCLUSIVE[/]"
             section = f" (guide {c.guide_section})" if c.guide_section else ""
-            detail = f"{c.id}{section}: expected {c.expected}; observed {c.observed}"
+            detail = (
+                f"[{c.verdict.value}] {c.id}{section}: expected {c.expected}; observed {c.observed}"
+            )
             if c.reason:
-                detail += f" [{c.reason}]"
-            out.print(f"{label} {where} {escape(detail)}")
+                detail += f" ({c.reason})"
+            out.print(f"  {escape(detail)}", highlight=False)
+            if c.remedy:
+                out.print(f"    fix: {escape(c.remedy)}", highlight=False)
     counts = {k.value: v for k, v in result.counts().items()}
     out.print(
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"

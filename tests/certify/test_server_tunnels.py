@@ -94,6 +94,7 @@ def test_guide_2_psk_server(
     assert checks["auth.psk.wrong-key.refused"].verdict is Verdict.PASS
     assert checks["auth.psk.unknown-identity.refused"].verdict is Verdict.PASS
     # certificate suites: not applicable to a PSK server, not missing
-    assert "not applicable" in (checks["tls.cipher.required.0xC030"].reason or "")
+    assert checks["tls.cipher.required.0xC030"].verdict is Verdict.NOT_APPLICABLE
+    assert "pre-shared keys" in (checks["tls.cipher.required.0xC030"].reason or "")
     assert bad.exit_code == 1
     assert {c.id for c in bad.run.results[0].failed_checks} == {"auth.psk.accepted"}
