@@ -30,13 +30,14 @@ from harness.report import (
 def test_json_validates_against_its_schema(run: RunResult) -> None:
     doc = json.loads(render_json(run))
     jsonschema.Draft202012Validator(report_json_schema()).validate(doc)
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
     first = doc["results"][0]
     assert first["negotiated"]["cipher"] == {
         "code": "0xC030",
         "iana": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         "openssl": "ECDHE-RSA-AES256-GCM-SHA384",
     }
+    checks = doc["summary"].pop("checks")
     assert doc["summary"] == {
         "total": 7,
         "passed": 4,
@@ -44,6 +45,19 @@ def test_json_validates_against_its_schema(run: RunResult) -> None:
         "inconclusive": 2,
         "verdict": "fail",
     }
+    n = sum(len(r.checks) for r in run.results)
+    assert checks == {
+        "total": n,
+        "passed": n - 2,
+        "failed": 1,
+        "inconclusive": 1,
+        "warn": 0,
+        "not_applicable": 0,
+        "not_reached": 0,
+    }
+    assert doc["scope"]["target_label"] == "backend pair(s)"
+    assert [d["check_id"] for d in doc["defects"]] == ["tls.cipher.expected"]
+    assert doc["defects"][0]["card"].startswith("FAIL tls.cipher.expected (guide §3.2)")
     assert doc["results"][5]["negotiated"]["cipher"]["code"] == "0x008C"
     assert doc["results"][3]["handshake"] is None and doc["results"][3]["negotiated"] is None
 

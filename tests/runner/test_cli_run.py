@@ -64,15 +64,25 @@ def test_a_failing_check_exits_1_prints_it_and_writes_every_report(tmp_path: Pat
     )
     proc = fixs_run(tmp_path, str(directory), "--report-dir", "out", "--capture", "tap")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    # scenario, backend pair, check id, (guide section), expected and observed
-    fail_lines = [line for line in proc.stdout.splitlines() if line.startswith("FAIL ")]
+    # README: "file:line: scenario ID on PAIR: fail", then the check id, (guide
+    # section), expected and observed, and the fix
+    lines = proc.stdout.splitlines()
+    heads = [line for line in lines if ": scenario " in line]
+    assert len(heads) == 1 and re.fullmatch(
+        rf"{re.escape(str(directory / 'wrong.yaml'))}:\d+: scenario c030-wrong on python:python: fail",
+        heads[0],
+    ), heads
+    fail_lines = [line for line in lines if line.startswith("  [fail] ")]
     assert len(fail_lines) == 1, proc.stdout
     assert re.fullmatch(
-        r"FAIL c030-wrong \[python:python\] tls\.cipher\.expected( \(guide [\d.]+\))?: "
+        r"  \[fail\] tls\.cipher\.expected( \(guide [\d.]+\))?: "
         r"expected 0xC02F; observed 0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         fail_lines[0],
     ), fail_lines[0]
-    assert "FAIL c030-right" not in proc.stdout
+    assert lines[lines.index(fail_lines[0]) + 1].startswith("    fix: `ciphers = ")
+    # off a terminal: one progress line per finished item on stderr
+    assert len(re.findall(r"^\[\d/2\] c030-(right|wrong)\[python:python\]: (pass|fail) ",
+                          proc.stderr, re.M)) == 2, proc.stderr  # fmt: skip
     assert "1 passed, 1 failed, 0 inconclusive" in proc.stdout
     out = tmp_path / "out"
     for name in ("report.json", "junit.xml", "report.html", "summary.md"):
@@ -96,7 +106,8 @@ def test_a_malformed_scenario_exits_2_and_the_others_still_run(tmp_path: Path) -
     assert proc.returncode == 2, proc.stdout + proc.stderr
     # rich wraps long lines at spaces when not on a terminal: compare word by word
     text = " ".join(proc.stdout.split())
-    assert f"error broken-option [python:python]: {directory / 'a-broken.yaml'}:{line}:" in text
+    assert "scenario broken-option on python:python: inconclusive error " in text
+    assert f"{directory / 'a-broken.yaml'}:{line}:" in text
     assert "verifyChian" in text
     assert "Traceback" not in proc.stdout + proc.stderr
     assert _verdicts(tmp_path / "out") == {"broken-option": "error", "guide-2": "pass"}
