@@ -33,6 +33,7 @@ from harness.report.summary import (
     cell_reason,
     counts_text,
     defects,
+    grouped,
     scope_of,
     where,
 )
@@ -306,13 +307,20 @@ def _details(result: ScenarioResult, key: str) -> str:
     return "".join(parts)
 
 
-def _card(d: Defect, slug: str) -> str:
+def _card(group: list[Defect], slugs: dict[tuple[str, str], str]) -> str:
+    """One defect (on one or more backend pairs) as a card."""
+    d = group[0]
     c = d.check
     section = f" (guide §{escape(c.guide_section)})" if c.guide_section else ""
+    places = ", ".join(
+        f'<a href="#{slugs[(g.result.scenario_id, g.result.backend_pair)]}">'
+        f"{escape(g.result.backend_pair)}</a>"
+        for g in group
+    )
     rows = [
         (
             "where",
-            f'<a href="#{slug}">{escape(where(d.result))}</a> · {escape(str(d.result.source))}',
+            f"{escape(d.result.scenario_id)} on {places} · {escape(str(d.result.source))}",
         ),
         ("expected", escape(c.expected)),
         ("observed", escape(c.observed) + (f" — {escape(c.reason)}" if c.reason else "")),
@@ -349,22 +357,24 @@ def _defects(run: RunResult, slugs: dict[tuple[str, str], str]) -> str:
     def slug(d: Defect) -> str:
         return slugs[(d.result.scenario_id, d.result.backend_pair)]
 
-    failed = defects(run)
-    warned = defects(run, (Verdict.WARN,))
+    failed = grouped(defects(run))
+    warned = grouped(defects(run, (Verdict.WARN,)))
     errors = [r for r in run.results if r.error]
-    parts = [f'<section id="defects"><h2>Defects ({len(failed) + len(errors)})</h2>']
+    n_failed = sum(len(g) for g in failed)
+    spread = f", in {n_failed} failed checks" if n_failed != len(failed) else ""
+    parts = [f'<section id="defects"><h2>Defects ({len(failed) + len(errors)}{spread})</h2>']
     for r in errors:
         key = slugs[(r.scenario_id, r.backend_pair)]
         parts.append(
             f'<div class="card"><h3>Harness error — <a href="#{key}">{escape(where(r))}</a></h3>'
             f"<pre>{escape(r.error or '')}</pre></div>"
         )
-    parts += [_card(d, slug(d)) for d in failed]
+    parts += [_card(g, slugs) for g in failed]
     if not failed and not errors:
         parts.append('<p class="muted">No check failed.</p>')
     if warned:
         parts.append(f"<h2>Warnings ({len(warned)})</h2>")
-        parts += [_card(d, slug(d)) for d in warned]
+        parts += [_card(g, slugs) for g in warned]
     unchecked = defects(run, (Verdict.INCONCLUSIVE,))
     if unchecked:
         items = "".join(

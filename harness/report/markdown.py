@@ -10,7 +10,7 @@ listed; the HTML page has the matrix and the evidence.
 from __future__ import annotations
 
 from harness.checks.model import RunResult, Verdict
-from harness.report.summary import Defect, counts_text, defects, scope_of, where
+from harness.report.summary import Defect, counts_text, defects, grouped, scope_of, where
 
 MAX_LINES = 55
 
@@ -30,12 +30,16 @@ def _code(text: str) -> str:
     return "`" + " ".join(text.replace("`", "'").split()) + "`"
 
 
-def card_markdown(d: Defect) -> list[str]:
+def card_markdown(group: list[Defect]) -> list[str]:
+    """One defect (on one or more backend pairs) as a compact card."""
+    d = group[0]
     c = d.check
     section = f" (guide §{c.guide_section})" if c.guide_section else ""
     mark = "⚠️" if c.verdict is Verdict.WARN else "❌"
+    pairs = ", ".join(f"`{g.result.backend_pair}`" for g in group)
     lines = [
-        f"**{mark} `{c.id}`** {_inline(c.title)}{section} · {where(d.result)} (`{d.result.source}`)",
+        f"**{mark} `{c.id}`** {_inline(c.title)}{section} · {d.result.scenario_id} on {pairs} "
+        f"(`{d.result.source}`)",
         f"expected {_inline(c.expected)}; observed {_inline(c.observed)}"
         + (f" ({_inline(c.reason)})" if c.reason else ""),
     ]
@@ -59,8 +63,8 @@ def render_markdown(run: RunResult) -> str:
         "",
     ]
     errors = [r for r in run.results if r.error]
-    failed = defects(run)
-    warned = defects(run, (Verdict.WARN,))
+    failed = grouped(defects(run))
+    warned = grouped(defects(run, (Verdict.WARN,)))
     if errors:
         lines.append(f"## Harness errors ({len(errors)})")
         lines += [f"- {where(r)} (`{r.source}`): {_inline(r.error or '')}" for r in errors[:5]]

@@ -135,6 +135,16 @@ def defects(run: RunResult, verdicts: tuple[Verdict, ...] = (Verdict.FAIL,)) -> 
     return [Defect(r, c) for r in run.results for c in r.checks if c.verdict in verdicts]
 
 
+def grouped(found: list[Defect]) -> list[list[Defect]]:
+    """The same defect on several backend pairs (same scenario, check, expected and
+    observed) as one group, so one defect reads as one card; first-seen order."""
+    groups: dict[tuple[str, str, str, str], list[Defect]] = {}
+    for d in found:
+        key = (d.result.scenario_id, d.check.id, d.check.expected, d.check.observed)
+        groups.setdefault(key, []).append(d)
+    return list(groups.values())
+
+
 def where(result: ScenarioResult) -> str:
     return f"{result.scenario_id} on {result.backend_pair}"
 
