@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from harness.evidence.pack import PackResult
     from harness.runner.pairs import BackendPair
 
-from harness.cli.common import REPORT_FORMATS, parse_formats
+from harness.cli.common import REPORT_FORMATS, add_evidence_flags, check_sign_key, parse_formats
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,6 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="seconds any one FIX step may wait (default: 10)",
     )
     p.add_argument("--list", action="store_true", help="list the items that would run, then exit")
+    add_evidence_flags(p, default="none unless given")
     p.set_defaults(func=run)
 
 
@@ -118,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     if args.workers < 1:
         raise HarnessError("--workers must be at least 1")
+    if (args.sign_key or args.include_keys) and args.evidence is None:
+        raise HarnessError("--sign-key and --include-keys need --evidence DIR")
+    check_sign_key(args.sign_key)
     pairs, notes = _pairs(args)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
@@ -233,4 +238,24 @@ def run(args: argparse.Namespace) -> int:
     )
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}")
+    if args.evidence is not None:
+        from harness.evidence.collect import pack_run
+
+        pack = pack_run(
+            args.evidence,
+            result,
+            args.report_dir,
+            written,
+            scenario_paths=[i.path for i in items],
+            secrets=runner.secrets,
+            include_keys=args.include_keys,
+            sign_key=args.sign_key,
+        )
+        out.print(_pack_line(pack), highlight=False)
     return verdict_exit_code(result)
+
+
+def _pack_line(pack: PackResult) -> str:
+    signed = "signed" if pack.signed else "unsigned"
+    keys = "WITH TLS session keys (0600)" if pack.includes_keys else "no secrets"
+    return f"evidence  pack: {pack.directory} ({len(pack.files)} files, {signed}, {keys})"
