@@ -210,7 +210,10 @@ def test_html_headline_counts_checks_and_defects_come_first(run: RunResult) -> N
     )
     html = render_html(run)
     n = sum(len(r.checks) for r in run.results)
-    assert f"{n} check(s): {n - 2} passed, 1 failed, 1 inconclusive; 1 harness error(s)" in html
+    assert (
+        f"{n} check(s): {n - 2} passed, 1 failed, 1 inconclusive, 0 warnings, "
+        "0 not applicable, 0 not reached; 1 harness error(s)"
+    ) in html
     # the defect card precedes the matrix and the details, and quotes the guide
     card = html.index('<div class="card fail">')
     assert card < html.index('id="matrix"') < html.index('<section id="r0-')
@@ -278,7 +281,8 @@ def test_markdown_headline_and_cards(run: RunResult) -> None:
     )
     md = render_markdown(run)
     assert md.startswith("# fixs-harness: ❌ FAIL")
-    assert "1 failed, 1 inconclusive; 1 harness error(s) in 7 result(s)" in md
+    assert "1 failed, 1 inconclusive, 0 warnings, 0 not applicable, 0 not reached; " in md
+    assert "1 harness error(s) in 7 result(s)" in md
     assert "**❌ `tls.cipher.expected`**" in md and "(`scenarios/negative/wrong.yaml:30`)" in md
     assert "expected 0xC02F; observed 0xC030" in md
     assert "> “Override the default cipher suites" in md and "**Fix:** `ciphers = " in md
