@@ -14,7 +14,7 @@ from typing import Any
 from harness.cli.common import (
     REPORT_FORMATS,
     add_evidence_flags,
-    check_sign_key,
+    check_evidence,
     parse_formats,
     secret_from_env,
 )
@@ -246,7 +246,7 @@ def _check_evidence_flags(args: argparse.Namespace) -> None:
 
     if args.no_evidence and (args.evidence or args.sign_key or args.include_keys):
         raise HarnessError("--no-evidence excludes --evidence, --sign-key and --include-keys")
-    check_sign_key(args.sign_key)
+    check_evidence(args.evidence, args.sign_key)
 
 
 def _fix_logon(args: argparse.Namespace) -> Any:

@@ -59,9 +59,14 @@ def add_evidence_flags(p: argparse.ArgumentParser, *, default: str) -> None:
     )
 
 
-def check_sign_key(path: Path | None) -> None:
-    """Fail before a long run, not after it, on an unreadable signing key."""
-    if path is not None:
+def check_evidence(evidence: Path | None, sign_key: Path | None) -> None:
+    """Fail before a long run, not after it, on an unusable pack directory or an
+    unreadable signing key."""
+    if evidence is not None:
+        from harness.evidence.pack import check_directory
+
+        check_directory(evidence)
+    if sign_key is not None:
         from harness.evidence.pack import load_signing_key
 
-        load_signing_key(path)
+        load_signing_key(sign_key)

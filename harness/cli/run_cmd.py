@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from harness.evidence.pack import PackResult
     from harness.runner.pairs import BackendPair
 
-from harness.cli.common import REPORT_FORMATS, add_evidence_flags, check_sign_key, parse_formats
+from harness.cli.common import REPORT_FORMATS, add_evidence_flags, check_evidence, parse_formats
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         raise HarnessError("--workers must be at least 1")
     if (args.sign_key or args.include_keys) and args.evidence is None:
         raise HarnessError("--sign-key and --include-keys need --evidence DIR")
-    check_sign_key(args.sign_key)
+    check_evidence(args.evidence, args.sign_key)
     pairs, notes = _pairs(args)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")

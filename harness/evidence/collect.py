@@ -51,16 +51,33 @@ def component_versions(run: RunResult) -> dict[str, Any]:
 
 def profile_files(names: Iterable[str | None]) -> dict[str, str]:
     """profile/<file name> → YAML text for each built-in name or user file."""
-    from harness.profiles.loader import _builtin_dir
+    import importlib.resources
 
     out: dict[str, str] = {}
     for name in sorted({n for n in names if n}):
         looks_like_path = "/" in name or name.endswith((".yaml", ".yml"))
-        path = Path(name) if looks_like_path else _builtin_dir() / f"{name}.yaml"
         try:
-            out[path.name] = path.read_text(encoding="utf-8")
+            if looks_like_path:
+                out[Path(name).name] = Path(name).read_text(encoding="utf-8")
+            else:
+                resource = importlib.resources.files("harness.profiles") / f"{name}.yaml"
+                out[f"{name}.yaml"] = resource.read_text(encoding="utf-8")
         except OSError:
             continue
+    return out
+
+
+#: artifacts copied beside the reports (never the key log)
+ARTIFACTS = ("pcap", "client-log", "server-log", "client-conf", "server-conf")
+
+
+def _artifact_files(run: RunResult, report_dir: Path) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for r in run.results:
+        for name in ARTIFACTS:
+            rel = r.artifacts.get(name)
+            if rel and not Path(rel).is_absolute() and ".." not in Path(rel).parts:
+                out[f"reports/{rel}"] = report_dir / rel
     return out
 
 
@@ -104,6 +121,7 @@ def pack_run(
         PackRequest(
             directory=directory,
             reports={p.name: p for p in written.values()},
+            files=_artifact_files(run, report_dir),
             captures=captures,
             inputs=inputs,
             profiles=profile_files(r.profile for r in run.results),
@@ -171,6 +189,7 @@ def pack_certify(
         PackRequest(
             directory=directory,
             reports={p.name: p for p in written.values()},
+            files=_artifact_files(run, report_dir),
             captures=captures,
             inputs=inputs,
             profiles=profile_files([r.profile]),

@@ -70,6 +70,9 @@ class Capture:
 class PackRequest:
     directory: Path
     reports: Mapping[str, Path]  # file name → written report
+    # pack-relative name → file copied as is (tunnel logs, configs, per-item pcaps
+    # under reports/artifacts/, where report.html's links point); scanned as bytes
+    files: Mapping[str, Path] = field(default_factory=dict)
     captures: Sequence[Capture] = ()
     inputs: Mapping[str, str] = field(default_factory=dict)  # inputs/NAME → text
     profiles: Mapping[str, str] = field(default_factory=dict)  # profile/NAME → YAML
@@ -261,7 +264,8 @@ def _verify_signature(pem: bytes, signature: bytes, data: bytes) -> bool:
 # ---- writing ------------------------------------------------------------------
 
 
-def _prepare(directory: Path) -> None:
+def check_directory(directory: Path) -> None:
+    """A pack goes into a new or empty directory, or replaces an earlier pack."""
     if directory.exists():
         if not directory.is_dir():
             raise HarnessError(f"evidence directory {directory} is a file")
@@ -269,6 +273,11 @@ def _prepare(directory: Path) -> None:
             raise HarnessError(
                 f"evidence directory {directory} is not empty and holds no earlier pack"
             )
+
+
+def _prepare(directory: Path) -> None:
+    check_directory(directory)
+    if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
 
@@ -301,7 +310,7 @@ def _write(req: PackRequest, application: str) -> PackResult:
         json.dumps(
             {
                 "format": "fixs-harness evidence pack 1",
-                "files": sorted([*texts, CAPTURE]),
+                "files": sorted([*texts, CAPTURE, *req.files]),
                 "capture": {
                     "file": CAPTURE,
                     "items": [c.label for c in req.captures],
@@ -325,12 +334,23 @@ def _write(req: PackRequest, application: str) -> PackResult:
     # --include-keys) the session secrets of the key logs
     forbidden = [*secrets, *([] if req.include_keys else keylog_secrets(req.keylogs))]
     check_no_secrets(texts, forbidden)
-    capture_bytes = (d / CAPTURE).read_bytes()
-    for index, secret in enumerate(forbidden):
-        if secret.encode() in capture_bytes:
-            raise HarnessError(
-                f"refusing to write the evidence pack: {CAPTURE} contains secret #{index + 1}"
-            )
+    blobs = {CAPTURE: (d / CAPTURE).read_bytes()}
+    for name, source in req.files.items():
+        try:
+            blobs[name] = source.read_bytes()
+        except OSError as exc:
+            notes.append(f"{name} not copied: {exc.strerror}")
+    for name, data in blobs.items():
+        for index, secret in enumerate(forbidden):
+            if secret.encode() in data:
+                raise HarnessError(
+                    f"refusing to write the evidence pack: {name} contains secret #{index + 1}"
+                )
+    for name, data in blobs.items():
+        if name != CAPTURE:
+            path = d / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
     for name, text in texts.items():
         path = d / name
         path.parent.mkdir(parents=True, exist_ok=True)

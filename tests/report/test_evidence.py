@@ -146,6 +146,9 @@ def test_pack_holds_no_secret(run_packs: tuple[Path, Path, Path, Path]) -> None:
     assert "password: <redacted>" in text
     doc = json.loads((pack / "pack.json").read_text())
     assert doc["capture"]["includes_session_keys"] is False
+    # tunnel logs, configs and per-item pcaps sit where report.html links them; no key log
+    assert len(list((pack / "reports" / "artifacts").rglob("client.log"))) == 4
+    assert list(pack.rglob("*.keylog")) == []
 
 
 def test_include_keys_pack_is_0600_and_decrypts(run_packs: tuple[Path, Path, Path, Path]) -> None:
