@@ -210,28 +210,41 @@ def run(args: argparse.Namespace) -> int:
         table.add_row(*row)
     out = Console(width=None if Console().is_terminal else 160)
     out.print(table)
+    from harness.scenario.locate import expectation_location
+
+    scenarios = {(i.scenario.id, i.pair.name): i.scenario for i in items if i.scenario}
     for r in result.results:
-        # README: "file:line: scenario ID on PAIR: verdict", then one line per check
+        # README: "file:line: scenario ID on PAIR: verdict", then per failing check the
+        # file:line of the expectation it compares against (the scenario's own line
+        # when the profile, not the scenario, set the expectation)
+        scenario = scenarios.get((r.scenario_id, r.backend_pair))
         if r.verdict.value == "pass" and not r.error:
             continue
         out.print(
             escape(f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {r.verdict.value}"),
             highlight=False,
+            soft_wrap=True,
         )
         if r.error:
-            out.print(f"  [red]error[/] {escape(r.error.splitlines()[0])}", highlight=False)
+            out.print(
+                f"  [red]error[/] {escape(r.error.splitlines()[0])}",
+                highlight=False,
+                soft_wrap=True,
+            )
         for c in r.checks:
             if c.verdict.value not in ("fail", "inconclusive"):
                 continue
             section = f" (guide {c.guide_section})" if c.guide_section else ""
+            line = expectation_location(scenario, c.id, r.backend_pair) if scenario else None
             detail = (
-                f"[{c.verdict.value}] {c.id}{section}: expected {c.expected}; observed {c.observed}"
+                f"{line or r.source}: [{c.verdict.value}] {c.id}{section}: "
+                f"expected {c.expected}; observed {c.observed}"
             )
             if c.reason:
                 detail += f" ({c.reason})"
-            out.print(f"  {escape(detail)}", highlight=False)
+            out.print(f"  {escape(detail)}", highlight=False, soft_wrap=True)
             if c.remedy:
-                out.print(f"    fix: {escape(c.remedy)}", highlight=False)
+                out.print(f"    fix: {escape(c.remedy)}", highlight=False, soft_wrap=True)
     counts = {k.value: v for k, v in result.counts().items()}
     out.print(
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"
