@@ -203,6 +203,7 @@ def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]
 
 def _summary(run: Any, written: dict[str, Path], code: int) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     out = Console()
     result = run.results[0]
@@ -224,6 +225,8 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
             f"observed {check.observed}{section}" + (f" [{check.reason}]" if check.reason else ""),
             highlight=False,
         )
+        if check.remedy:
+            out.print(f"             fix: {escape(check.remedy)}", highlight=False)
     counts = dict.fromkeys(colour, 0)
     for check in result.checks:
         counts[check.verdict.value] += 1
@@ -232,7 +235,8 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
     )
     out.print(
         f"{verdict} {result.title}: {counts['pass']} passed, {counts['fail']} failed, "
-        f"{counts['inconclusive']} inconclusive in {result.duration_s:.2f} s",
+        f"{counts['inconclusive']} inconclusive, {counts['not-applicable']} not applicable "
+        f"in {result.duration_s:.2f} s",
         highlight=False,
     )
     if result.error:
