@@ -170,6 +170,8 @@ class ScenarioItem(pytest.Item):
             )
             if c.reason:
                 lines.append(f"      {c.reason}")
+            if c.verdict is Verdict.FAIL and c.remedy:
+                lines.append(f"      fix: {c.remedy}")
         if "pcap" in r.artifacts:
             lines.append(f"  pcap: {r.artifacts['pcap']} (relative to the report directory)")
         return "\n".join(lines)
