@@ -426,3 +426,32 @@ def make_screenshot(report_html: Path, png: Path, *, width: int = 1200) -> list[
         page = load_page(browser, report_html, width=width, clip_to_matrix=True)
     png.write_bytes(page.png)
     return page.errors
+
+
+def test_certify_and_rehearsal_pages_readable(tmp_path: Path) -> None:
+    """The two cases of issue 12 in the browser: no error, no sideways scrolling at
+    1280 px or in print, the defect cards between the headline and the matrix."""
+    from harness.pki import TestPKI
+    from harness.report import write_reports
+    from tests.report.render_kit import certify_tls11_endpoint, rehearsal_checkip_wrong
+
+    run, _ = certify_tls11_endpoint(TestPKI.create(tmp_path / "pki"), tmp_path / "certify")
+    write_reports(run, tmp_path / "certify-report")
+    (tmp_path / "r").mkdir()
+    rehearsal = run_report(tmp_path / "r", {"rehearsal.yaml": rehearsal_checkip_wrong()})
+    with chromium(tmp_path) as browser:
+        pages = [
+            load_page(browser, tmp_path / "certify-report" / "report.html"),
+            load_page(browser, rehearsal / "report.html"),
+        ]
+    for page, cards in zip(pages, (2, 4), strict=True):
+        assert page.errors == []
+        for layout in (page.layout, page.print_layout):
+            assert layout["scrollWidth"] <= layout["clientWidth"], layout
+            assert len(layout["cards"]) == cards
+            assert all(
+                layout["headline"]["bottom"] <= c["top"] < layout["matrix"]["top"]
+                for c in layout["cards"]
+            )
+        assert page.layout["openDetails"] == 0 and page.layout["details"] >= 1
+    assert "sslVersionMin = TLSv1.2" in pages[0].layout["cardText"][0]
