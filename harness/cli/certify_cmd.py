@@ -250,7 +250,9 @@ def _check_evidence_flags(args: argparse.Namespace) -> None:
 
     if args.no_evidence and (args.evidence or args.sign_key or args.include_keys):
         raise HarnessError("--no-evidence excludes --evidence, --sign-key and --include-keys")
-    check_evidence(args.evidence, args.sign_key)
+    check_evidence(
+        None if args.no_evidence else args.evidence or args.report_dir / "evidence", args.sign_key
+    )
 
 
 def _fix_logon(args: argparse.Namespace) -> Any:

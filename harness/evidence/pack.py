@@ -14,7 +14,8 @@ Layout of a pack directory::
     SHA256SUMS.sig      with --sign-key: detached signature over SHA256SUMS
     SHA256SUMS.pub.pem  the signer's public key (pin it with verify --key)
 
-Secrets: texts are redacted (every secret the caller names becomes ``<redacted>``),
+Secrets: texts (inputs, tunnel configs and logs) are redacted (every secret the
+caller names becomes ``<redacted>``, a config's ``protocolPassword`` included),
 then every file is scanned for the secrets and, unless session keys were asked
 for, for the TLS session secrets of the key logs; a hit writes nothing (the pack
 directory is removed). With ``include_keys`` the key logs go into capture.pcapng
@@ -51,6 +52,7 @@ SIGNATURE = "SHA256SUMS.sig"
 PUBLIC_KEY = "SHA256SUMS.pub.pem"
 CAPTURE = "capture.pcapng"
 REDACTED = "<redacted>"
+TEXT_SUFFIXES = (".conf", ".log", ".txt", ".yaml", ".json")
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S
 )
@@ -337,9 +339,14 @@ def _write(req: PackRequest, application: str) -> PackResult:
     blobs = {CAPTURE: (d / CAPTURE).read_bytes()}
     for name, source in req.files.items():
         try:
-            blobs[name] = source.read_bytes()
+            data = source.read_bytes()
         except OSError as exc:
             notes.append(f"{name} not copied: {exc.strerror}")
+            continue
+        if name.endswith(TEXT_SUFFIXES):
+            # a tunnel config may hold a secret inline (protocolPassword)
+            data = redact(data.decode("utf-8", errors="replace"), secrets).encode()
+        blobs[name] = data
     for name, data in blobs.items():
         for index, secret in enumerate(forbidden):
             if secret.encode() in data:

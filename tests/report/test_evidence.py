@@ -34,7 +34,12 @@ from tests.report.render_kit import rehearsal_checkip_wrong
 from tests.runner.scenario_kit import GUIDE, IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("3a-fix-credentials.yaml", "3a-fix-credentials-rawdata.yaml", "2-psk.yaml")
+SCENARIOS = (
+    "3a-fix-credentials.yaml",
+    "3a-fix-credentials-rawdata.yaml",
+    "2-psk.yaml",
+    "3a-through-http-connect-proxy.yaml",  # its client.conf holds protocolPassword
+)
 
 
 def tool(name: str) -> str:
@@ -147,7 +152,9 @@ def test_pack_holds_no_secret(run_packs: tuple[Path, Path, Path, Path]) -> None:
     doc = json.loads((pack / "pack.json").read_text())
     assert doc["capture"]["includes_session_keys"] is False
     # tunnel logs, configs and per-item pcaps sit where report.html links them; no key log
-    assert len(list((pack / "reports" / "artifacts").rglob("client.log"))) == 4
+    assert len(list((pack / "reports" / "artifacts").rglob("client.log"))) == 5
+    proxy_conf = next((pack / "reports" / "artifacts").rglob("guide-3a-http-connect/*/client.conf"))
+    assert "protocolPassword = <redacted>" in proxy_conf.read_text()
     assert list(pack.rglob("*.keylog")) == []
 
 
