@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from harness.checks.model import ScenarioResult, Verdict
-from harness.errors import HarnessError, SourceLocation
+from harness.errors import HarnessError
 
 _STATE_KEY = pytest.StashKey[dict[str, Any]]()
 
@@ -182,53 +182,25 @@ class ScenarioItem(pytest.Item):
             if c.reason:
                 lines.append(f"      {c.reason}")
             lines.extend(f"      {line}" for line in c.evidence)
+            if c.verdict is Verdict.FAIL and c.remedy:
+                lines.append(f"      fix: {c.remedy}")
         if "pcap" in r.artifacts:
             lines.append(f"  pcap: {r.artifacts['pcap']} (relative to the report directory)")
         return "\n".join(lines)
 
     def _expectation_location(self, check_id: str, backend_pair: str) -> object | None:
         """The scenario line of the expectation a check compares against."""
+        from harness.scenario.locate import expectation_location
+
         scenario = self.fixs_item.scenario
         if scenario is None:
             return None
-        expect, _ = scenario.expectations_for(backend_pair)
-        if check_id.startswith("tls.version") and expect.tls and expect.tls.location:
-            return _key_line(expect.tls.location, "version")
-        if check_id.startswith("tls.cipher.expected") and expect.tls and expect.tls.location:
-            return _key_line(expect.tls.location, "cipher")
-        if check_id.startswith("auth.") and expect.auth:
-            return expect.auth.location
-        if check_id.startswith(("fix.logon", "fix.no-session", "fix.script")) and expect.fix:
-            return expect.fix.location
-        if check_id.startswith("fix.roundtrip"):
-            return expect.messages_location
-        return None
+        return expectation_location(scenario, check_id, backend_pair)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         item = self.fixs_item
         line = item.scenario.source.line if item.scenario else 0
         return self.path, max(line - 1, 0), f"scenario: {self.name}"
-
-
-def _key_line(block: SourceLocation, key: str) -> SourceLocation:
-    """The line of ``key:`` inside the YAML block starting at ``block`` (the block's own
-    line when the key is inline or not found)."""
-    try:
-        lines = Path(block.path).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return block
-    start = block.line - 1
-    if 0 <= start < len(lines) and f"{key}:" in lines[start]:
-        return block
-    indent = len(lines[start]) - len(lines[start].lstrip()) if 0 <= start < len(lines) else 0
-    for index in range(start + 1, min(start + 20, len(lines))):
-        text = lines[index]
-        stripped = text.lstrip()
-        if stripped and not stripped.startswith("#") and len(text) - len(stripped) <= indent:
-            break  # left the block
-        if stripped.startswith(f"{key}:"):
-            return SourceLocation(block.path, index + 1)
-    return block
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from harness import __version__
 from harness.checks.facts import certificates_of, host_facts, negotiated_of
+from harness.checks.guidance import annotate
 from harness.checks.model import (
     CheckResult,
     Note,
@@ -46,7 +47,7 @@ def build_run(
         title=title,
         source=SourceLocation(f"fixs-harness {scenario_id.replace('-', ' ')}"),
         backend_pair=pair,
-        checks=tuple(checks),
+        checks=annotate(checks),
         guide_section=section,
         profile=profile,
         handshake=reference.to_dict() if reference is not None else None,

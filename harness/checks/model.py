@@ -87,6 +87,11 @@ class CheckResult:
     consequence_of: str | None = None
     # decisive facts quoted verbatim: tunnel log lines, the alert on the wire
     evidence: tuple[str, ...] = ()
+    # filled by harness.checks.guidance.annotate for what did not pass: the guide or
+    # FIXS text the check enforces (quoted verbatim), where it is, and the fix
+    quote: str | None = None
+    quote_source: str | None = None
+    remedy: str | None = None
 
 
 @dataclass(frozen=True)

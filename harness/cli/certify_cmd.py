@@ -11,7 +11,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.cli.common import REPORT_FORMATS, parse_formats, secret_from_env
+from harness.cli.common import (
+    REPORT_FORMATS,
+    add_evidence_flags,
+    check_evidence,
+    parse_formats,
+    secret_from_env,
+)
 
 CASES = ("1a", "1b", "2", "3a", "3b")
 
@@ -36,6 +42,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timeout", type=float, default=5.0, help="seconds per probe connection (default: 5)"
     )
+    add_evidence_flags(p, default="default: REPORT_DIR/evidence")
+    p.add_argument("--no-evidence", action="store_true", help="do not write an evidence pack")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -239,6 +247,8 @@ def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None
             f" [{check.reason}]" if check.reason else ""
         )
         out.print(f"[{colour[v]}]{v.upper():12}[/] {escape(text)}", highlight=False)
+        if check.remedy:
+            out.print(f"             fix: {escape(check.remedy)}", highlight=False)
     counts = dict.fromkeys(colour, 0)
     for check in result.checks:
         counts[check.verdict.value] += 1
@@ -257,6 +267,16 @@ def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None
         out.print(f"[yellow]error:[/] {escape(result.error)}", highlight=False)
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}", highlight=False)
+
+
+def _check_evidence_flags(args: argparse.Namespace) -> None:
+    from harness.errors import HarnessError
+
+    if args.no_evidence and (args.evidence or args.sign_key or args.include_keys):
+        raise HarnessError("--no-evidence excludes --evidence, --sign-key and --include-keys")
+    check_evidence(
+        None if args.no_evidence else args.evidence or args.report_dir / "evidence", args.sign_key
+    )
 
 
 def _fix_logon(args: argparse.Namespace) -> Any:
@@ -315,6 +335,7 @@ def run_server(args: argparse.Namespace) -> int:
 
     host, port = parse_hostport(args.address)
     formats = parse_formats(args.format)
+    _check_evidence_flags(args)
     profile = load_profile(args.profile)
     if args.concurrency < 1:
         raise HarnessError("--concurrency must be at least 1")
@@ -362,7 +383,53 @@ def run_server(args: argparse.Namespace) -> int:
         raise HarnessError(f"certify server: {exc}") from None
     written = write_reports(outcome.run, args.report_dir, formats, secrets=secrets)
     _summary(outcome.run, written, outcome.exit_code, outcome.headline)
+    request_text = {
+        k: v for k, v in sorted(vars(args).items()) if k not in ("func", "password")
+    } | {"role": "server", "password": "<redacted>" if args.password else None}
+    public = {
+        "cert": args.cert,
+        "cafile": args.cafile,
+        "pin": args.pin,
+        "unpinned-cert": args.unpinned_cert,
+    }
+    _evidence(args, outcome.run, written, request_text, public, outcome.scan.all_wires(), secrets)
     return outcome.exit_code
+
+
+def _evidence(
+    args: argparse.Namespace,
+    run: Any,
+    written: dict[str, Path],
+    request: dict[str, Any],
+    public: dict[str, Path | None],
+    wires: Any,
+    secrets: list[str],
+) -> None:
+    """The evidence pack, by default REPORT_DIR/evidence (--no-evidence: none)."""
+    from rich.console import Console
+
+    from harness.evidence.collect import pack_certify
+
+    if args.no_evidence:
+        return
+    pack = pack_certify(
+        args.evidence or args.report_dir / "evidence",
+        run,
+        args.report_dir,
+        written,
+        request=request,
+        public_files=public,
+        wires=list(wires),
+        secrets=secrets,
+        include_keys=args.include_keys,
+        sign_key=args.sign_key,
+    )
+    signed = "signed" if pack.signed else "unsigned"
+    keys = "WITH TLS session keys (0600)" if pack.includes_keys else "no secrets"
+    Console().print(
+        f"evidence  pack: {pack.directory} ({len(pack.files)} files, {signed}, {keys})",
+        highlight=False,
+    )
 
 
 def run_client(args: argparse.Namespace) -> int:
@@ -373,6 +440,7 @@ def run_client(args: argparse.Namespace) -> int:
 
     host, port = parse_hostport(args.listen)
     formats = parse_formats(args.format)
+    _check_evidence_flags(args)
     profile = load_profile(args.profile)
     if args.pki is not None and not (args.pki / "manifest.json").is_file():
         raise HarnessError(f"--pki {args.pki}: not a test PKI directory (no manifest.json)")
@@ -396,4 +464,6 @@ def run_client(args: argparse.Namespace) -> int:
     outcome = certify_client(request, args.report_dir, ready=ready)
     written = write_reports(outcome.run, args.report_dir, formats)
     _summary(outcome.run, written, outcome.exit_code)
+    request_text = {k: v for k, v in sorted(vars(args).items()) if k != "func"} | {"role": "client"}
+    _evidence(args, outcome.run, written, request_text, {}, outcome.wires.values(), [])
     return outcome.exit_code

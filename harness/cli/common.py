@@ -5,7 +5,9 @@ Kept free of heavy imports, so that ``--help`` stays fast.
 
 from __future__ import annotations
 
+import argparse
 import os
+from pathlib import Path
 
 from harness.errors import HarnessError
 
@@ -31,3 +33,40 @@ def secret_from_env(var: str, flag: str) -> str:
     if value is None:
         raise HarnessError(f"{flag}: environment variable {var} is not set")
     return value
+
+
+def add_evidence_flags(p: argparse.ArgumentParser, *, default: str) -> None:
+    """``--evidence DIR``, ``--sign-key KEY.pem``, ``--include-keys`` (run, certify)."""
+    g = p.add_argument_group(
+        "evidence pack",
+        "A folder an auditor can check later with 'fixs-harness verify DIR': the reports, "
+        "the capture as pcapng, the inputs with secrets redacted, the profile, component "
+        "versions and a SHA256SUMS manifest. By default it holds no secret.",
+    )
+    g.add_argument(
+        "--evidence", type=Path, metavar="DIR", help=f"write an evidence pack ({default})"
+    )
+    g.add_argument(
+        "--sign-key",
+        type=Path,
+        metavar="KEY.pem",
+        help="sign the pack's SHA256SUMS with this PEM private key (RSA, EC or Ed25519)",
+    )
+    g.add_argument(
+        "--include-keys",
+        action="store_true",
+        help="put the TLS session keys into the pack's capture (decryption secrets, file 0600)",
+    )
+
+
+def check_evidence(evidence: Path | None, sign_key: Path | None) -> None:
+    """Fail before a long run, not after it, on an unusable pack directory or an
+    unreadable signing key."""
+    if evidence is not None:
+        from harness.evidence.pack import check_directory
+
+        check_directory(evidence)
+    if sign_key is not None:
+        from harness.evidence.pack import load_signing_key
+
+        load_signing_key(sign_key)

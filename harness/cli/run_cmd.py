@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from harness.evidence.pack import PackResult
     from harness.runner.pairs import BackendPair
 
-from harness.cli.common import REPORT_FORMATS, parse_formats
+from harness.cli.common import REPORT_FORMATS, add_evidence_flags, check_evidence, parse_formats
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -84,6 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--list", action="store_true", help="list the items that would run, then exit")
+    add_evidence_flags(p, default="none unless given")
     p.set_defaults(func=run)
 
 
@@ -115,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from harness.checks.model import ScenarioResult
     from harness.errors import HarnessError
     from harness.profiles import load_profile
     from harness.report import write_reports
@@ -125,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     if args.workers < 1:
         raise HarnessError("--workers must be at least 1")
+    if (args.sign_key or args.include_keys) and args.evidence is None:
+        raise HarnessError("--sign-key and --include-keys need --evidence DIR")
+    check_evidence(args.evidence, args.sign_key)
     pairs, notes = _pairs(args)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
@@ -166,8 +172,19 @@ def run(args: argparse.Namespace) -> int:
     ) as progress:
         task = progress.add_task("running scenarios", total=len(items))
 
-        def observer(item: Item, result: object) -> None:
+        done = [0]
+
+        def observer(item: Item, result: ScenarioResult | None) -> None:
             progress.advance(task)
+            if not console.is_terminal and result is not None:
+                # no progress bar in a CI log: one line per finished item instead
+                done[0] += 1
+                label = "error" if result.error else result.verdict.value
+                console.print(
+                    f"[{done[0]}/{len(items)}] {escape(item.id)}: {label} "
+                    f"({result.duration_s:.1f} s)",
+                    highlight=False,
+                )
 
         runner = Runner(
             args.report_dir,
@@ -209,32 +226,48 @@ def run(args: argparse.Namespace) -> int:
         table.add_row(*row)
     out = Console(width=None if Console().is_terminal else 160)
     out.print(table)
+    from harness.scenario.locate import expectation_location
+
+    scenarios = {(i.scenario.id, i.pair.name): i.scenario for i in items if i.scenario}
     for r in result.results:
-        where = escape(f"{r.scenario_id} [{r.backend_pair}]")
+        # README: "file:line: scenario ID on PAIR: verdict", then per failing check the
+        # file:line of the expectation it compares against (the scenario's own line
+        # when the profile, not the scenario, set the expectation)
+        scenario = scenarios.get((r.scenario_id, r.backend_pair))
+        if r.verdict.value == "pass" and not r.error:
+            continue
+        out.print(
+            escape(f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {r.verdict.value}"),
+            highlight=False,
+            soft_wrap=True,
+        )
         if r.error:
-            out.print(f"[red]error[/] {where}: {escape(r.error.splitlines()[0])}")
+            out.print(
+                f"  [red]error[/] {escape(r.error.splitlines()[0])}",
+                highlight=False,
+                soft_wrap=True,
+            )
         expected = set(r.selftest.expected_failed) if r.selftest is not None else set()
         if r.selftest is not None and not r.selftest.held:
-            out.print(f"[red]SELFTEST[/] {where}: {escape(r.selftest.summary())}")
+            out.print(f"  [red]SELFTEST[/] {escape(r.selftest.summary())}", highlight=False)
         for c in r.checks:
-            if c.verdict.value == "pass":
+            if c.verdict.value not in ("fail", "inconclusive"):
                 continue
             if c.id in expected and c.verdict.value == "fail":
-                label = "[green]expected FAIL[/]"
-            else:
-                label = {
-                    "fail": "[red]FAIL[/]",
-                    "warn": "[yellow]WARN[/]",
-                    "not-reached": "[dim]NOT-REACHED[/]",
-                    "not-applicable": "[dim]NOT-APPLICABLE[/]",
-                }.get(c.verdict.value, "[yellow]INCONCLUSIVE[/]")
+                continue  # a self-test's expected failure: shown in the table, not a defect
             section = f" (guide {c.guide_section})" if c.guide_section else ""
-            detail = f"{c.id}{section}: expected {c.expected}; observed {c.observed}"
+            line = expectation_location(scenario, c.id, r.backend_pair) if scenario else None
+            detail = (
+                f"{line or r.source}: [{c.verdict.value}] {c.id}{section}: "
+                f"expected {c.expected}; observed {c.observed}"
+            )
             if c.reason:
-                detail += f" [{c.reason}]"
-            out.print(f"{label} {where} {escape(detail)}")
-            for line in c.evidence:
-                out.print(f"    {escape(line)}")
+                detail += f" ({c.reason})"
+            out.print(f"  {escape(detail)}", highlight=False, soft_wrap=True)
+            if c.remedy:
+                out.print(f"    fix: {escape(c.remedy)}", highlight=False, soft_wrap=True)
+            for evidence in c.evidence:
+                out.print(f"    {escape(evidence)}", highlight=False, soft_wrap=True)
     counts = {k.value: v for k, v in result.counts().items()}
     held = sum(1 for r in result.results if r.selftest is not None and r.selftest.held)
     summary = (
@@ -250,4 +283,24 @@ def run(args: argparse.Namespace) -> int:
     out.print(summary)
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}")
+    if args.evidence is not None:
+        from harness.evidence.collect import pack_run
+
+        pack = pack_run(
+            args.evidence,
+            result,
+            args.report_dir,
+            written,
+            scenario_paths=[i.path for i in items],
+            secrets=runner.secrets,
+            include_keys=args.include_keys,
+            sign_key=args.sign_key,
+        )
+        out.print(_pack_line(pack), highlight=False)
     return verdict_exit_code(result)
+
+
+def _pack_line(pack: PackResult) -> str:
+    signed = "signed" if pack.signed else "unsigned"
+    keys = "WITH TLS session keys (0600)" if pack.includes_keys else "no secrets"
+    return f"evidence  pack: {pack.directory} ({len(pack.files)} files, {signed}, {keys})"

@@ -10,9 +10,14 @@ temporary name and renamed, so a reader never sees half a report.
 
 * ``report.json`` — versioned schema (``schema_version``), generated from a pydantic
   output model with ``extra="forbid"`` (docs/schemas/report.schema.json);
-* ``junit.xml`` — one testcase per scenario × backend pair, for CI;
-* ``report.html`` — one self-contained page (inline CSS/SVG, no script);
-* ``summary.md`` — the matrix and what did not pass.
+* ``junit.xml`` — one testcase per check (classname: scenario and backend pair), the
+  failure message being the defect card, for CI;
+* ``report.html`` — one self-contained page (inline CSS/SVG, no script), defects
+  first;
+* ``summary.md`` — the headline and the defect cards, for PR comments.
+
+What every format says first (verdict, counts of checks, scope, defect cards) is
+computed once in :mod:`harness.report.summary`.
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ from harness.checks.model import (
     ScenarioResult,
     Verdict,
 )
+from harness.report.summary import card_lines, check_counts, defects, scope_of
 
-SCHEMA_VERSION: Literal["1.1"] = "1.1"
+SCHEMA_VERSION: Literal["1.2"] = "1.2"
 
 VerdictName = Literal["pass", "fail", "inconclusive"]
 CheckVerdictName = Literal["pass", "fail", "inconclusive", "warn", "not-applicable", "not-reached"]
@@ -69,6 +70,16 @@ class CheckOut(_Out):
     evidence: list[str] = Field(
         default_factory=list, description="decisive log lines and wire facts, verbatim"
     )
+    quote: str | None = Field(
+        default=None,
+        description="fail/warn: the guide or FIXS text this check enforces, verbatim (1.2)",
+    )
+    quote_source: str | None = Field(
+        default=None, description="where the quote is: document and section (1.2)"
+    )
+    remedy: str | None = Field(
+        default=None, description="fail/warn: the stunnel.conf line to add or change (1.2)"
+    )
 
 
 class CertificateOut(_Out):
@@ -105,13 +116,16 @@ class NoteOut(_Out):
 
 
 class TranscriptEntryOut(BaseModel):
-    """One FIX message as logged by the mock engines (secrets already redacted)."""
+    """One FIX message of the session's conversation, in order, as logged by the mock
+    initiator (554, 95/96 already redacted)."""
 
     model_config = ConfigDict(extra="allow")
-    time: float
-    direction: str
-    msg_type: str
+    time: float = Field(description="epoch seconds, the clock of the handshake's messages")
+    direction: str = Field(description="out: initiator → acceptor; in: acceptor → initiator")
+    msg_type: str = Field(description="MsgType(35), e.g. A, D, 8, 5")
     text: str
+    msg_name: str | None = Field(default=None, description="e.g. Logon (1.2)")
+    seq: int | None = Field(default=None, description="MsgSeqNum(34) (1.2)")
 
 
 class ResultOut(_Out):
@@ -145,24 +159,61 @@ class HostOut(_Out):
     platform: str | None
 
 
-class SummaryOut(_Out):
+class CheckCountsOut(_Out):
+    """How many checks of the whole run had each verdict (1.2)."""
+
     total: int
     passed: int
     failed: int
     inconclusive: int
+    warn: int
+    not_applicable: int
+    not_reached: int
+
+
+class SummaryOut(_Out):
+    total: int = Field(description="results (scenario × backend pair), not checks")
+    passed: int
+    failed: int
+    inconclusive: int
     verdict: VerdictName
+    checks: CheckCountsOut | None = Field(default=None, description="counts of checks (1.2)")
+
+
+class ScopeOut(_Out):
+    """What was tested, by what, when: the headline's scope (1.2)."""
+
+    use_case: str
+    profile: str
+    target_label: Literal["endpoint", "backend pair(s)"]
+    target: str
+    date: str
+    versions: str
+
+
+class DefectOut(_Out):
+    """A failed or warned check, with its defect card as text (1.2). The check's own
+    fields, quote and remedy included, are under results[].checks[]."""
+
+    scenario_id: str
+    backend_pair: str
+    check_id: str
+    verdict: Literal["fail", "warn"]
+    card: str = Field(description="the card's text, as JUnit and the console show it")
 
 
 class ReportOut(_Out):
     """Top level of report.json."""
 
-    schema_version: Literal["1.1"]
+    schema_version: Literal["1.2"]
     harness_version: str
     started: str = Field(description="ISO 8601")
     finished: str = Field(description="ISO 8601")
     duration_s: float
     host: HostOut
     summary: SummaryOut
+    scope: ScopeOut | None = Field(default=None, description="(1.2)")
+    defects: list[DefectOut] = Field(default_factory=list, description="fails, then warnings (1.2)")
     backend_pairs: list[str]
     results: list[ResultOut]
 
@@ -207,6 +258,9 @@ def _check(c: CheckResult) -> CheckOut:
         rule=c.rule,
         consequence_of=c.consequence_of,
         evidence=list(c.evidence),
+        quote=c.quote,
+        quote_source=c.quote_source,
+        remedy=c.remedy,
     )
 
 
@@ -265,8 +319,35 @@ def _selftest(r: ScenarioResult) -> SelfTestOut | None:
     )
 
 
+def _check_counts(run: RunResult) -> CheckCountsOut:
+    n = check_counts(run)
+    return CheckCountsOut(
+        total=sum(n.values()),
+        passed=n[Verdict.PASS],
+        failed=n[Verdict.FAIL],
+        inconclusive=n[Verdict.INCONCLUSIVE],
+        warn=n[Verdict.WARN],
+        not_applicable=n[Verdict.NOT_APPLICABLE],
+        not_reached=n[Verdict.NOT_REACHED],
+    )
+
+
+def _defects(run: RunResult) -> list[DefectOut]:
+    return [
+        DefectOut(
+            scenario_id=d.result.scenario_id,
+            backend_pair=d.result.backend_pair,
+            check_id=d.check.id,
+            verdict="warn" if d.check.verdict is Verdict.WARN else "fail",
+            card="\n".join(card_lines(d)),
+        )
+        for d in defects(run, (Verdict.FAIL, Verdict.WARN))
+    ]
+
+
 def report_model(run: RunResult) -> ReportOut:
     counts = run.counts()
+    scope = scope_of(run)
     return ReportOut(
         schema_version=SCHEMA_VERSION,
         harness_version=run.harness_version,
@@ -285,7 +366,17 @@ def report_model(run: RunResult) -> ReportOut:
             failed=counts[Verdict.FAIL],
             inconclusive=counts[Verdict.INCONCLUSIVE],
             verdict=_result_verdict(run.verdict),
+            checks=_check_counts(run),
         ),
+        scope=ScopeOut(
+            use_case=scope.use_case,
+            profile=scope.profile,
+            target_label="endpoint" if scope.target_label == "endpoint" else "backend pair(s)",
+            target=scope.target,
+            date=scope.date,
+            versions=scope.versions,
+        ),
+        defects=_defects(run),
         backend_pairs=list(run.backend_pairs),
         results=[_result(r) for r in run.results],
     )

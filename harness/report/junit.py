@@ -1,85 +1,88 @@
-"""JUnit XML for CI: one testcase per scenario × backend pair.
+"""JUnit XML for CI: one testcase per check, so CI test views list each failing check.
 
-Mapping: fail → ``<failure>`` listing each failed check (id, guide section, expected
-vs observed); a harness error → ``<error>``; inconclusive → ``<skipped>`` with the
-reasons (CI shows it, and a green build is not claimed for what was not checked).
-The classname is ``fixs.<client>.<server>`` so CI UIs group by backend pair.
+Mapping: ``classname`` is ``SCENARIO[CLIENT:SERVER]`` (scenario and backend pair),
+``name`` the check id, ``file``/``line`` the scenario file. fail → ``<failure>``
+whose message is the defect card's text (what failed, expected vs observed,
+evidence, the guide text it breaks, the fix); inconclusive, not-applicable and
+not-reached → ``<skipped>`` with the reason (a green build is not claimed for what
+was not checked); warn → passed, the card in ``<system-out>``. A result the harness
+could not run is one testcase ``(harness)`` with ``<error>``.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.checks.model import RunResult, ScenarioResult, Verdict
+from harness.checks.model import CheckResult, RunResult, ScenarioResult, Verdict
+from harness.report.summary import Defect, card_lines
+
+_SKIPPED = (Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.NOT_REACHED)
 
 
-def _check_lines(result: ScenarioResult, verdict: Verdict) -> list[str]:
-    lines = []
-    for c in result.checks:
-        if c.verdict is verdict:
-            section = f" (guide §{c.guide_section})" if c.guide_section else ""
-            line = f"{c.id}{section}: expected {c.expected}; observed {c.observed}"
-            if c.reason:
-                line += f" — {c.reason}"
-            lines.append(line)
-    return lines
+def _skip_reason(c: CheckResult) -> str:
+    if c.verdict is Verdict.NOT_REACHED:
+        return f"not reached: {c.consequence_of or 'an earlier check'} failed"
+    what = c.reason or c.observed
+    return f"{c.verdict.value}: {c.id}: {what}"
 
 
-def _case(result: ScenarioResult) -> ET.Element:
-    client, server = result.client_backend, result.server_backend
-    case = ET.Element(
-        "testcase",
-        {
-            "classname": f"fixs.{client}.{server}",
-            "name": f"{result.scenario_id}[{result.backend_pair}]",
-            "file": result.source.path,
-            "line": str(result.source.line),
-            "time": f"{result.duration_s:.3f}",
-        },
-    )
-    verdict = result.verdict
-    where = str(result.source)
+def _cases(result: ScenarioResult) -> list[ET.Element]:
+    classname = f"{result.scenario_id}[{result.backend_pair}]"
+    common = {
+        "classname": classname,
+        "file": result.source.path,
+        "line": str(result.source.line),
+    }
+    cases = []
     if result.error is not None:
-        err = ET.SubElement(case, "error", {"message": result.error, "type": "HarnessError"})
-        err.text = f"{where}: {result.error}"
-    if verdict is Verdict.FAIL:
-        failed = result.failed_checks
-        ids = ", ".join(c.id for c in failed)
-        message = f"{len(failed)} check(s) failed: {ids}"
-        if result.selftest is not None:
-            message = result.selftest.summary()
-        failure = ET.SubElement(case, "failure", {"message": message, "type": "fail"})
-        failure.text = "\n".join([where, *_check_lines(result, Verdict.FAIL)])
-    elif verdict is Verdict.INCONCLUSIVE and result.error is None:
-        reasons = _check_lines(result, Verdict.INCONCLUSIVE) or ["no checks ran"]
-        ET.SubElement(case, "skipped", {"message": "inconclusive: " + "; ".join(reasons)})
-    out = [
-        f"{c.verdict.value:12} {c.id}: expected {c.expected}; observed {c.observed}"
-        for c in result.checks
-    ]
-    if result.selftest is not None:
-        out.insert(
-            0, f"{result.selftest.summary()}; must_fail: {', '.join(result.selftest.must_fail)}"
+        case = ET.Element(
+            "testcase", {**common, "name": "(harness)", "time": f"{result.duration_s:.3f}"}
         )
-    if result.artifacts:
-        out.append("")
-        out.extend(f"{name}: {path}" for name, path in result.artifacts.items())
-    if out:
-        ET.SubElement(case, "system-out").text = "\n".join(out)
-    return case
+        err = ET.SubElement(case, "error", {"message": result.error, "type": "HarnessError"})
+        err.text = f"{result.source}: {result.error}"
+        cases.append(case)
+    if not result.checks and result.error is None:
+        case = ET.Element("testcase", {**common, "name": "(no checks)", "time": "0"})
+        ET.SubElement(case, "skipped", {"message": "inconclusive: no checks ran"})
+        cases.append(case)
+    selftest = result.selftest
+    expected = set(selftest.expected_failed) if selftest is not None else set()
+    if selftest is not None and not selftest.held:
+        # the self-test itself did not hold: one failure saying why
+        case = ET.Element("testcase", {**common, "name": "(selftest)", "time": "0"})
+        message = f"{selftest.summary()}; must_fail: {', '.join(selftest.must_fail)}"
+        ET.SubElement(case, "failure", {"message": message, "type": "selftest"}).text = message
+        cases.append(case)
+    for c in result.checks:
+        case = ET.Element("testcase", {**common, "name": c.id, "time": "0"})
+        card = "\n".join(card_lines(Defect(result, c)))
+        if c.verdict is Verdict.FAIL and c.id in expected:
+            # a self-test's expected failure is the self-test passing
+            ET.SubElement(case, "system-out").text = "expected failure (self-test)\n" + card
+        elif c.verdict is Verdict.FAIL:
+            failure = ET.SubElement(case, "failure", {"message": card, "type": "fail"})
+            failure.text = card
+        elif c.verdict in _SKIPPED:
+            ET.SubElement(case, "skipped", {"message": _skip_reason(c)})
+        elif c.verdict is Verdict.WARN:
+            ET.SubElement(case, "system-out").text = card
+        cases.append(case)
+    return cases
 
 
 def render_junit(run: RunResult) -> str:
-    counts = run.counts()
-    errors = sum(1 for r in run.results if r.error is not None)
-    skipped = sum(1 for r in run.results if r.verdict is Verdict.INCONCLUSIVE and r.error is None)
+    cases = [case for r in run.results for case in _cases(r)]
+
+    def count(tag: str) -> int:
+        return sum(1 for c in cases if c.find(tag) is not None)
+
     # The same totals on <testsuites> and on its one <testsuite>: CI tools read either.
     totals = {
         "name": "fixs-harness",
-        "tests": str(len(run.results)),
-        "failures": str(counts[Verdict.FAIL]),
-        "errors": str(errors),
-        "skipped": str(skipped),
+        "tests": str(len(cases)),
+        "failures": str(count("failure")),
+        "errors": str(count("error")),
+        "skipped": str(count("skipped")),
         "time": f"{run.duration_s:.3f}",
     }
     suites = ET.Element("testsuites", totals)
@@ -93,8 +96,7 @@ def render_junit(run: RunResult) -> str:
     ):
         if value:
             ET.SubElement(props, "property", {"name": name, "value": value})
-    for result in run.results:
-        suite.append(_case(result))
+    suite.extend(cases)
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

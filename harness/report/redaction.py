@@ -28,7 +28,10 @@ def _forms(secret: str) -> set[str]:
         escape(secret, quote=False),
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
-    }
+        # Markdown: pipes and tags escaped, whitespace runs folded to one space
+        " ".join(secret.replace("|", "\\|").replace("<", "\\<").split()),
+        " ".join(secret.split()),
+    } - {""}
 
 
 def check_no_secrets(rendered: Mapping[str, str], secrets: Iterable[str]) -> None:

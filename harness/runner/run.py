@@ -23,6 +23,7 @@ from harness import __version__
 from harness.backends.base import TunnelStartError
 from harness.checks.evaluate import evaluate
 from harness.checks.facts import certificates_of, host_facts, negotiated_of
+from harness.checks.guidance import annotate
 from harness.checks.model import (
     CheckResult,
     Note,
@@ -203,7 +204,7 @@ class Runner:
             title=scenario.title,
             source=scenario.source,
             backend_pair=item.pair.name,
-            checks=tuple(checks),
+            checks=annotate(checks),
             guide_section=scenario.guide_section,
             profile=scenario.profile,
             handshake=obs.handshake.to_dict() if obs and obs.handshake else None,

@@ -97,9 +97,11 @@ def test_psk_secret_never_in_reports(pki: TestPKI, workdir: Path) -> None:
         echo.close()
     assert code == 0
     keys = [line.partition(":")[2] for line in pki.psk_path.read_text().splitlines() if line]
-    for path in (workdir / "r").iterdir():
-        if path.suffix == ".pcap":
+    # the reports and the evidence pack (capture included) under REPORT_DIR/evidence
+    assert (workdir / "r" / "evidence" / "SHA256SUMS").is_file()
+    for path in (workdir / "r").rglob("*"):
+        if not path.is_file() or path.suffix == ".pcap":
             continue
-        text = path.read_text(errors="replace")
-        assert not any(k in text for k in keys), path
+        data = path.read_bytes()
+        assert not any(k.encode() in data for k in keys), path
     assert "clientQA1" in (workdir / "r" / "report.json").read_text()  # identities are public

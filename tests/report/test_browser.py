@@ -7,15 +7,19 @@ the load event fires, and the browser reports no script exception, no error on t
 console or in its log, and no failed sub-resource load. "Shows the matrix" is read
 from the rendered DOM: one row per scenario, one column per backend pair, each cell
 coloured by its verdict (computed style, so the CSS really applied) and carrying the
-negotiated cipher code. The report comes from a real ``fixs-harness run`` of copies
-of shipped scenarios on python:python, one of them failing and one refused.
+verdict and one short reason. "Readable" at 1280 px and in print (emulated print
+media, then a PDF): no sideways scrolling, the failing check's card between the
+headline and the matrix with its fix showing, notes collapsed. The report comes
+from a real ``fixs-harness run`` of copies of shipped scenarios on python:python,
+one of them failing and one refused.
 
 Negative control: a page with a throwing script and a missing image must yield
 errors, and a page without a matrix must not pass the matrix check.
 
-``make_screenshot()`` renders the top of a report (summary and matrix) to PNG; the
-committed docs/report-screenshot.png was made with it from a run of every shipped
-scenario on the four python/stunnel-local pairs.
+``make_screenshot()`` renders the top of a report (headline, defect cards, matrix)
+to PNG; the committed docs/report-screenshot.png was made with it from a run of the
+guide's scenarios and the rehearsal with a wrong checkIP
+(tests/report/render_kit.py) on python:python and stunnel-local:stunnel-local.
 """
 
 from __future__ import annotations
@@ -193,10 +197,42 @@ def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
 class PageLoad:
     """What loading one page showed: errors, the matrix cells, a screenshot."""
 
-    def __init__(self, errors: list[str], matrix: list[list[dict[str, str]]], png: bytes) -> None:
+    def __init__(
+        self,
+        errors: list[str],
+        matrix: list[list[dict[str, str]]],
+        png: bytes,
+        layout: dict[str, Any] | None = None,
+        print_layout: dict[str, Any] | None = None,
+        pdf: bytes = b"",
+    ) -> None:
         self.errors = errors
         self.matrix = matrix
         self.png = png
+        self.layout = layout or {}
+        self.print_layout = print_layout or {}
+        self.pdf = pdf
+
+
+#: Readability: nothing wider than the window (no sideways scrolling), where the
+#: headline, the defect cards and the matrix are, and that the cards' text shows.
+LAYOUT_JS = """
+(() => {
+  const box = el => { if (!el) return null; const r = el.getBoundingClientRect();
+    return {top: r.top + scrollY, bottom: r.bottom + scrollY, width: r.width, height: r.height}; };
+  const cards = Array.from(document.querySelectorAll('.card'));
+  return JSON.stringify({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+    headline: box(document.querySelector('#headline')),
+    matrix: box(document.querySelector('table#matrix')),
+    cards: cards.map(box),
+    cardText: cards.map(c => c.innerText),
+    openDetails: document.querySelectorAll('details[open]').length,
+    details: document.querySelectorAll('details').length,
+  });
+})()
+"""
 
 
 MATRIX_JS = """
@@ -228,7 +264,7 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
 
 
 def load_page(
-    browser: DevTools, page: Path, *, width: int = 1200, clip_to_matrix: bool = False
+    browser: DevTools, page: Path, *, width: int = 1280, clip_to_matrix: bool = False
 ) -> PageLoad:
     target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -270,9 +306,23 @@ def load_page(
         }
         params["captureBeyondViewport"] = True
     png = base64.b64decode(browser.call("Page.captureScreenshot", params, session=session)["data"])
+
+    def layout() -> dict[str, Any]:
+        value = browser.call(
+            "Runtime.evaluate", {"expression": LAYOUT_JS, "returnByValue": True}, session=session
+        )["result"]["value"]
+        result: dict[str, Any] = json.loads(value)
+        return result
+
+    screen = layout()
+    browser.call("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+    printed = layout()
+    pdf = base64.b64decode(
+        browser.call("Page.printToPDF", {"printBackground": True}, session=session)["data"]
+    )
     errors += _errors([e for e in browser.events if e.get("sessionId") == session])
     browser.call("Target.closeTarget", {"targetId": target})
-    return PageLoad(errors, json.loads(matrix_json), png)
+    return PageLoad(errors, json.loads(matrix_json), png, screen, printed, pdf)
 
 
 def run_report(tmp_path: Path, files: dict[str, str], *pairs: str) -> Path:
@@ -325,16 +375,27 @@ def test_report_loads_without_errors_and_shows_the_matrix(
         cell = cells[r["scenario_id"]]
         assert cell["visible"]
         assert cell["cls"] == r["verdict"]
-        code = (r["negotiated"] or {}).get("cipher", {}) or {}
-        assert cell["text"] == " ".join(x for x in (r["verdict"], code.get("code")) if x)
-    assert cells["guide-1a"]["text"] == "pass 0x0067"
-    assert cells["guide-2"]["text"] == "pass 0x008C"
-    assert cells["client-suite-outside-profile"]["text"] == "pass"  # refused: nothing negotiated
-    assert cells["c030-wrong"]["text"] == "fail 0xC030"
+        assert cell["text"].startswith(r["verdict"] + " ")  # verdict, then one short reason
+    assert cells["guide-1a"]["text"] == "pass TLSv1.2 0x0067"
+    assert cells["guide-2"]["text"] == "pass TLSv1.2 0x008C"
+    assert cells["client-suite-outside-profile"]["text"].startswith("pass refused as expected: ")
+    assert cells["c030-wrong"]["text"].startswith("fail Negotiated cipher suite")
     # the CSS really applied: verdict colours as rendered
     assert cells["guide-1a"]["bg"] == PASS_BG
     assert cells["c030-wrong"]["bg"] == FAIL_BG
     assert page.png.startswith(b"\x89PNG\r\n\x1a\n") and len(page.png) > 10_000
+    # readable at 1280 px and in print: no sideways scrolling, the defect card above
+    # the matrix and showing its fix, notes collapsed; printing yields a PDF
+    for layout in (page.layout, page.print_layout):
+        assert layout["scrollWidth"] <= layout["clientWidth"], layout
+        assert len(layout["cards"]) == 1
+        card = layout["cards"][0]
+        assert layout["headline"]["bottom"] <= card["top"] < layout["matrix"]["top"]
+        assert card["height"] > 50
+    assert "tls.cipher.expected" in page.layout["cardText"][0]
+    assert "fix" in page.layout["cardText"][0] and "ciphers = " in page.layout["cardText"][0]
+    assert page.layout["openDetails"] == 0
+    assert page.pdf.startswith(b"%PDF") and len(page.pdf) > 10_000
 
 
 def test_broken_page_is_reported_and_has_no_matrix(tmp_path: Path) -> None:
@@ -365,3 +426,33 @@ def make_screenshot(report_html: Path, png: Path, *, width: int = 1200) -> list[
         page = load_page(browser, report_html, width=width, clip_to_matrix=True)
     png.write_bytes(page.png)
     return page.errors
+
+
+def test_certify_and_rehearsal_pages_readable(tmp_path: Path) -> None:
+    """The two cases of issue 12 in the browser: no error, no sideways scrolling at
+    1280 px or in print, the defect cards between the headline and the matrix."""
+    from harness.pki import TestPKI
+    from harness.report import write_reports
+    from tests.report.render_kit import certify_tls11_endpoint, rehearsal_checkip_wrong
+
+    run, _ = certify_tls11_endpoint(TestPKI.create(tmp_path / "pki"), tmp_path / "certify")
+    write_reports(run, tmp_path / "certify-report")
+    (tmp_path / "r").mkdir()
+    rehearsal = run_report(tmp_path / "r", {"rehearsal.yaml": rehearsal_checkip_wrong()})
+    with chromium(tmp_path) as browser:
+        pages = [
+            load_page(browser, tmp_path / "certify-report" / "report.html"),
+            load_page(browser, rehearsal / "report.html"),
+        ]
+    # the rehearsal: one defect (the subject check); its FIX checks are not reached
+    for page, cards in zip(pages, (2, 1), strict=True):
+        assert page.errors == []
+        for layout in (page.layout, page.print_layout):
+            assert layout["scrollWidth"] <= layout["clientWidth"], layout
+            assert len(layout["cards"]) == cards
+            assert all(
+                layout["headline"]["bottom"] <= c["top"] < layout["matrix"]["top"]
+                for c in layout["cards"]
+            )
+        assert page.layout["openDetails"] == 0 and page.layout["details"] >= 1
+    assert "sslVersionMin = TLSv1.2" in pages[0].layout["cardText"][0]

@@ -11,7 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from harness.checks.model import RunResult
+from harness.checks.guidance import annotate
+from harness.checks.model import Note, RunResult
 from harness.errors import HarnessError
 from harness.report import (
     SecretLeakError,
@@ -29,13 +30,14 @@ from harness.report import (
 def test_json_validates_against_its_schema(run: RunResult) -> None:
     doc = json.loads(render_json(run))
     jsonschema.Draft202012Validator(report_json_schema()).validate(doc)
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
     first = doc["results"][0]
     assert first["negotiated"]["cipher"] == {
         "code": "0xC030",
         "iana": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         "openssl": "ECDHE-RSA-AES256-GCM-SHA384",
     }
+    checks = doc["summary"].pop("checks")
     assert doc["summary"] == {
         "total": 7,
         "passed": 4,
@@ -43,6 +45,19 @@ def test_json_validates_against_its_schema(run: RunResult) -> None:
         "inconclusive": 2,
         "verdict": "fail",
     }
+    n = sum(len(r.checks) for r in run.results)
+    assert checks == {
+        "total": n,
+        "passed": n - 2,
+        "failed": 1,
+        "inconclusive": 1,
+        "warn": 0,
+        "not_applicable": 0,
+        "not_reached": 0,
+    }
+    assert doc["scope"]["target_label"] == "backend pair(s)"
+    assert [d["check_id"] for d in doc["defects"]] == ["tls.cipher.expected"]
+    assert doc["defects"][0]["card"].startswith("FAIL tls.cipher.expected (guide §3.2)")
     assert doc["results"][5]["negotiated"]["cipher"]["code"] == "0x008C"
     assert doc["results"][3]["handshake"] is None and doc["results"][3]["negotiated"] is None
 
@@ -61,27 +76,43 @@ def test_schema_rejects_drift(run: RunResult) -> None:
 # --- JUnit -----------------------------------------------------------------------
 
 
-def test_junit_structure(run: RunResult) -> None:
+def test_junit_one_testcase_per_check(run: RunResult) -> None:
     root = ET.fromstring(render_junit(run))
     assert root.tag == "testsuites"
     cases = root.findall("./testsuite/testcase")
-    assert len(cases) == len(run.results)
-    assert root.get("tests") == "7" and root.get("failures") == "1" and root.get("errors") == "1"
-    by_name = {c.get("name"): c for c in cases}
-    failed = by_name["guide-1a-wrong-expectation[stunnel-local:python]"]
+    n_checks = sum(len(r.checks) for r in run.results)
+    assert len(cases) == n_checks + 1  # + the harness error of "broken"
+    assert root.get("tests") == str(len(cases))
+    assert root.get("failures") == "1" and root.get("errors") == "1" and root.get("skipped") == "1"
+    by_name = {(c.get("classname"), c.get("name")): c for c in cases}
+    failed = by_name[("guide-1a-wrong-expectation[stunnel-local:python]", "tls.cipher.expected")]
     failure = failed.find("failure")
     assert failure is not None
-    assert "tls.cipher.expected" in (failure.get("message") or "")
-    text = failure.text or ""
-    assert "scenarios/negative/wrong.yaml:30" in text
-    assert "expected 0xC02F; observed 0xC030" in text and "§3.2" in text
-    assert failed.get("classname") == "fixs.stunnel-local.python"
-    ok = by_name["guide-1a[python:python]"]
+    # the failure message is the defect card's text
+    message = failure.get("message") or ""
+    assert message == failure.text
+    assert "scenarios/negative/wrong.yaml:30" in message
+    assert "expected: 0xC02F" in message and "observed: 0xC030" in message and "§3.2" in message
+    assert failed.get("file") == "scenarios/negative/wrong.yaml" and failed.get("line") == "30"
+    ok = by_name[("guide-1a[python:python]", "tls.version")]
     assert ok.find("failure") is None and ok.find("skipped") is None
-    skipped = by_name["guide-3b[python:stunnel-local]"].find("skipped")
+    skipped = by_name[("guide-3b[python:stunnel-local]", "socket.nodelay")].find("skipped")
     assert skipped is not None and "does not expose" in (skipped.get("message") or "")
-    error = by_name["broken[python:python]"].find("error")
+    error = by_name[("broken[python:python]", "(harness)")].find("error")
     assert error is not None and "verifyPeers" in (error.get("message") or "")
+
+
+def test_junit_card_carries_quote_and_fix(run: RunResult) -> None:
+    failing = run.results[1]
+    annotated = replace(failing, checks=annotate(failing.checks))
+    run = replace(run, results=(annotated,))
+    root = ET.fromstring(render_junit(run))
+    failure = root.find("./testsuite/testcase/failure")
+    assert failure is not None
+    assert "breaks Stunnel Implementation Guide for FIX Applications (2017), §3.1.2" in (
+        failure.text or ""
+    )
+    assert "fix: `ciphers = DHE-RSA-AES128-SHA256:" in (failure.text or "")
 
 
 # --- HTML ------------------------------------------------------------------------
@@ -164,16 +195,108 @@ def test_html_matrix_ladder_and_details(run: RunResult) -> None:
     assert "expected" in text and "0xC02F" in text
 
 
+# --- defects first ------------------------------------------------------------------
+
+
+def test_html_headline_counts_checks_and_defects_come_first(run: RunResult) -> None:
+    failing = run.results[1]
+    run = replace(
+        run,
+        results=(
+            run.results[0],
+            replace(failing, checks=annotate(failing.checks)),
+            *run.results[2:],
+        ),
+    )
+    html = render_html(run)
+    n = sum(len(r.checks) for r in run.results)
+    assert (
+        f"{n} check(s): {n - 2} passed, 1 failed, 1 inconclusive, 0 warnings, "
+        "0 not applicable, 0 not reached; 1 harness error(s)"
+    ) in html
+    # the defect card precedes the matrix and the details, and quotes the guide
+    card = html.index('<div class="card fail">')
+    assert card < html.index('id="matrix"') < html.index('<section id="r0-')
+    assert "Override the default cipher suites by explicitly listing" in html
+    assert "<code>ciphers = DHE-RSA-AES128-SHA256:" in html
+    # scope
+    assert "fixs-1.1, stunnel-guide-2017" in html and "OpenSSL 3.0.x" in html
+    # matrix cells: verdict + one short reason
+    assert "tls cipher expected: 0xC030" in html
+
+
+def test_html_notes_collapsed_and_facts_stated_once() -> None:
+    from tests.report.conftest import build_run
+
+    run = build_run()
+    tls13 = run.results[4]
+    notes = (
+        Note("tls.session-resumption", "session resumption", "a session was resumed"),
+        Note("rewrite", "Rewritten for loopback", "connect = 192.168.153.32:7777 → 127.0.0.1:1"),
+        Note("rewrite", "Rewritten for loopback", "checkIP = 192.168.153.32 → 127.0.0.1"),
+    )
+    neg = replace(tls13.negotiated, resumed=False)
+    run = replace(run, results=(replace(tls13, notes=notes, negotiated=neg),))
+    html = render_html(run)
+    assert "<details><summary>Rewritten for loopback (2)</summary>" in html
+    assert "<details><summary>Notes (1)</summary>" in html
+    assert 'class="note"' not in html.split("<details>")[0]
+    assert "session resumed" not in html  # the row is left out: the note states it
+    assert contradictions(html) == []
+
+
+def test_contradiction_detector_negative_control() -> None:
+    page = (
+        '<section id="a"><tr data-fact="resumed"><td>no</td></tr>'
+        '<div data-fact="resumed">a session was resumed</div></section>'
+        '<section id="b"><tr data-fact="resumed"></tr></section>'
+    )
+    assert contradictions(page) == ["a: resumed stated 2 times"]
+
+
+def contradictions(html: str) -> list[str]:
+    """Facts stated more than once within one result's section."""
+    import re
+    from collections import Counter
+
+    out = []
+    for m in re.finditer(r'<section id="([^"]+)">(.*?)</section>', html, re.S):
+        counts = Counter(re.findall(r'data-fact="([^"]+)"', m.group(2)))
+        out += [f"{m.group(1)}: {k} stated {n} times" for k, n in counts.items() if n > 1]
+    return out
+
+
 # --- Markdown ----------------------------------------------------------------------
 
 
-def test_markdown_summary(run: RunResult) -> None:
+def test_markdown_headline_and_cards(run: RunResult) -> None:
+    failing = run.results[1]
+    run = replace(
+        run,
+        results=(
+            *run.results[:1],
+            replace(failing, checks=annotate(failing.checks)),
+            *run.results[2:],
+        ),
+    )
     md = render_markdown(run)
-    assert md.startswith("# fixs-harness report")
-    assert "| scenario | `python:python` | `stunnel-local:python` | `python:stunnel-local` |" in md
-    assert "`tls.cipher.expected` | 3.2 | 0xC02F | 0xC030" in md
-    assert "scenarios/negative/wrong.yaml:30" in md
-    assert "guide-1a " not in md.split("## Not passing")[1]  # passing ones are not listed
+    assert md.startswith("# fixs-harness: ❌ FAIL")
+    assert "1 failed, 1 inconclusive, 0 warnings, 0 not applicable, 0 not reached; " in md
+    assert "1 harness error(s) in 7 result(s)" in md
+    assert "**❌ `tls.cipher.expected`**" in md and "(`scenarios/negative/wrong.yaml:30`)" in md
+    assert "expected 0xC02F; observed 0xC030" in md
+    assert "> “Override the default cipher suites" in md and "**Fix:** `ciphers = " in md
+    assert "guide-1a on" not in md  # passing results are not listed
+    assert len(md.splitlines()) < 60
+
+
+def test_markdown_stays_short_with_many_defects(run: RunResult) -> None:
+    failing = run.results[1]
+    many = tuple(replace(failing.checks[1], id=f"tls.cipher.expected.{i}") for i in range(40))
+    run = replace(run, results=(replace(failing, checks=annotate(many)),))
+    md = render_markdown(run)
+    assert len(md.splitlines()) < 60
+    assert md.rstrip().endswith("more in report.html.")
 
 
 # --- write_reports and the secret net ----------------------------------------------

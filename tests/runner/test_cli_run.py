@@ -69,15 +69,27 @@ def test_a_failing_check_exits_1_prints_it_and_writes_every_report(tmp_path: Pat
     )
     proc = fixs_run(tmp_path, str(directory), "--report-dir", "out", "--capture", "tap")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    # scenario, backend pair, check id, (guide section), expected and observed
-    fail_lines = [line for line in proc.stdout.splitlines() if line.startswith("FAIL ")]
+    # README: "file:line: scenario ID on PAIR: fail", then the check id, (guide
+    # section), expected and observed, and the fix
+    lines = proc.stdout.splitlines()
+    heads = [line for line in lines if ": scenario " in line]
+    assert len(heads) == 1 and re.fullmatch(
+        rf"{re.escape(str(directory / 'wrong.yaml'))}:\d+: scenario c030-wrong on python:python: fail",
+        heads[0],
+    ), heads
+    fail_lines = [line for line in lines if "[fail]" in line]
     assert len(fail_lines) == 1, proc.stdout
+    # the check's line: the expectation's cipher: key in the scenario file
     assert re.fullmatch(
-        r"FAIL c030-wrong \[python:python\] tls\.cipher\.expected( \(guide [\d.]+\))?: "
+        rf"  {re.escape(str(directory / 'wrong.yaml'))}:\d+: \[fail\] tls\.cipher\.expected"
+        r"( \(guide [\d.]+\))?: "
         r"expected 0xC02F; observed 0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         fail_lines[0],
     ), fail_lines[0]
-    assert "FAIL c030-right" not in proc.stdout
+    assert lines[lines.index(fail_lines[0]) + 1].startswith("    fix: `ciphers = ")
+    # off a terminal: one progress line per finished item on stderr
+    assert len(re.findall(r"^\[\d/2\] c030-(right|wrong)\[python:python\]: (pass|fail) ",
+                          proc.stderr, re.M)) == 2, proc.stderr  # fmt: skip
     assert "1 passed, 1 failed, 0 inconclusive" in proc.stdout
     out = tmp_path / "out"
     for name in ("report.json", "junit.xml", "report.html", "summary.md"):
@@ -101,7 +113,8 @@ def test_a_malformed_scenario_exits_2_and_the_others_still_run(tmp_path: Path) -
     assert proc.returncode == 2, proc.stdout + proc.stderr
     # rich wraps long lines at spaces when not on a terminal: compare word by word
     text = " ".join(proc.stdout.split())
-    assert f"error broken-option [python:python]: {directory / 'a-broken.yaml'}:{line}:" in text
+    assert "scenario broken-option on python:python: inconclusive error " in text
+    assert f"{directory / 'a-broken.yaml'}:{line}:" in text
     assert "verifyChian" in text
     assert "Traceback" not in proc.stdout + proc.stderr
     assert _verdicts(tmp_path / "out") == {"broken-option": "error", "guide-2": "pass"}
@@ -168,16 +181,17 @@ def test_a_selftest_passes_only_when_exactly_its_checks_fail(tmp_path: Path) -> 
     text = " ".join(proc.stdout.split())
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "selftest ok: 1 expected failure" in text
-    assert "expected FAIL held [python:python] tls.version" in text
+    # a self-test that held prints nothing more; its expected failure is no defect
+    assert "scenario held on" not in text
     assert (
-        "SELFTEST no-contradiction [python:python]: selftest failed: expected failure did "
-        "not happen: tls.version (pass)" in text
+        "no-contradiction.yaml:3: scenario no-contradiction on python:python: fail "
+        "SELFTEST selftest failed: expected failure did not happen: tls.version (pass)" in text
     )
     assert (
-        "SELFTEST extra-failure [python:python]: selftest failed: unexpected failure: fix.logon"
-        in text
+        "extra-failure.yaml:3: scenario extra-failure on python:python: fail "
+        "SELFTEST selftest failed: unexpected failure: fix.logon" in text
     )
-    assert "FAIL extra-failure [python:python] fix.logon" in text
+    assert "extra-failure.yaml:34: [fail] fix.logon" in text
     assert _verdicts(tmp_path / "out") == {
         "held": "pass",
         "no-contradiction": "fail",
@@ -192,4 +206,6 @@ def test_a_selftest_passes_only_when_exactly_its_checks_fail(tmp_path: Path) -> 
     assert any(n["id"] == "selftest" for n in by_id["held"]["notes"])
     assert by_id["no-contradiction"]["selftest"]["missing"] == ["tls.version (pass)"]
     assert by_id["extra-failure"]["selftest"]["unexpected"] == ["fix.logon"]
-    assert "selftest ok: 1 expected failure" in (tmp_path / "out" / "summary.md").read_text()
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "## Self-tests: 1 of 3 held" in summary
+    assert "expected failure did not happen: tls.version (pass)" in summary
