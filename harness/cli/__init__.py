@@ -6,7 +6,9 @@ and the parser's ``func`` default runs it and returns the exit code. The registr
 below is explicit; nothing is discovered by import side effects.
 
 Exit codes: 0 success, 1 a check or expectation failed, 2 usage or harness error
-(bad input, missing tool, unreachable peer), 130 interrupted.
+(bad input, missing tool, unreachable peer); interrupted by a signal: 128 + its
+number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), after every process, thread and
+container the command started has been stopped (:mod:`harness.signals`).
 """
 
 from __future__ import annotations
@@ -73,14 +75,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from harness import signals
+
     try:
-        return int(args.func(args))
+        # SIGINT, SIGTERM and SIGHUP all stop the command the Ctrl-C way: clean-up
+        # on every path, exit 128 + signal (harness.signals)
+        with signals.stop_on_signals():
+            return int(args.func(args))
     except HarnessError as exc:
+        if signals.stop_reason() is not None:
+            # an error raised while stopping (e.g. a half-started tunnel): the stop wins
+            print(f"fixs-harness: interrupted by {signals.stop_reason()}", file=sys.stderr)
+            return signals.stop_exit_code() or 130
         print(f"fixs-harness: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("fixs-harness: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        name = getattr(exc, "signame", "SIGINT")
+        print(f"fixs-harness: interrupted by {name}", file=sys.stderr)
+        return signals.exit_code_for(exc)
     except BrokenPipeError:
         # output piped into head(1) and closed: not an error of ours
         sys.stderr.close()

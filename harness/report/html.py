@@ -250,6 +250,11 @@ def render_html(run: RunResult) -> str:
         f"Python {escape(run.host.python)} · OpenSSL {escape(run.host.openssl or '?')} · "
         f"stunnel {escape(run.host.stunnel or 'not installed')}"
     )
+    if run.interrupted:
+        summary = (
+            f"<strong>INTERRUPTED by {escape(run.interrupted)}</strong>: only the items "
+            f"that finished before it are reported.<br>{summary}"
+        )
     body = "".join(_details(r, i) for i, r in enumerate(run.results))
     return (
         "<!DOCTYPE html>\n"

@@ -149,6 +149,11 @@ class ReportOut(_Out):
     summary: SummaryOut
     backend_pairs: list[str]
     results: list[ResultOut]
+    interrupted: str | None = Field(
+        default=None,
+        description="the signal that stopped the run (e.g. SIGTERM); results then hold "
+        "only the items that finished before it",
+    )
 
 
 def _cipher(c: CipherInfo | None) -> CipherOut | None:
@@ -256,6 +261,7 @@ def report_model(run: RunResult) -> ReportOut:
         ),
         backend_pairs=list(run.backend_pairs),
         results=[_result(r) for r in run.results],
+        interrupted=run.interrupted,
     )
 
 

@@ -30,6 +30,12 @@ def render_markdown(run: RunResult) -> str:
         f"OpenSSL {run.host.openssl or '?'}, stunnel {run.host.stunnel or 'not installed'}.",
         "",
     ]
+    if run.interrupted:
+        lines[2:2] = [
+            f"**INTERRUPTED by {run.interrupted}**: only the items that finished before it "
+            "are reported.",
+            "",
+        ]
     pairs = run.backend_pairs
     index = {(r.scenario_id, r.backend_pair): r for r in run.results}
     lines.append("| scenario | " + " | ".join(f"`{p}`" for p in pairs) + " |")
