@@ -235,7 +235,14 @@ def evaluate(expect: Expectations, profile: Profile, obs: Observation) -> list[C
             f"{expect.messages} orders, {expect.messages} execution reports",
             f"{obs.acceptor_orders} orders at the acceptor, {reports} reports at the initiator",
         )
-    if conv is not None and expect.fix is not None and expect.fix.logon == "accepted":
+    # A script that ran is judged whatever `expect` says (issue 15: a frozen tunnel
+    # passed when only tls/auth were expected); not where the scenario expects no
+    # session (refused handshake) or a refused Logon, which the script cannot outlive.
+    if (
+        conv is not None
+        and not refused_expected
+        and (expect.fix is None or expect.fix.logon == "accepted")
+    ):
         c.add(
             "fix.script",
             "FIX conversation script held",
