@@ -97,7 +97,7 @@ class RunDirs:
     def create(cls, report_dir: Path, *, keep_keys: bool = False) -> RunDirs:
         claim_report_dir(report_dir)
         (report_dir / "artifacts").mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="fixs-harness-work-"))  # mode 0700
+        work = Path(tempfile.mkdtemp(prefix=f"fixs-harness-work-{os.getpid()}-"))  # mode 0700
         dirs = cls(report_dir.resolve(), work.resolve(), keep_keys)
         atexit.register(dirs.close)
         return dirs
