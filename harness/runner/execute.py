@@ -8,7 +8,10 @@ Theory of operation (one scenario × pair)::
     pcap → Handshake;  tunnel logs → LogFacts;  conversation → FIX outcome
 
 Every process, thread and socket is owned by an ExitStack, so each is stopped on every
-path (failure, timeout, Ctrl-C). Addresses in the scenario's stunnel text are
+path (failure, timeout, Ctrl-C, SIGTERM/SIGHUP: :mod:`harness.signals`). While the
+FIX conversation runs, a :class:`~harness.runner.watch.TunnelWatch` watches both
+tunnels; a tunnel that dies or stops answering ends the item as a named fault
+(:class:`~harness.runner.watch.TunnelFaultError`), not as a verdict. Addresses in the scenario's stunnel text are
 rewritten to loopback: ``accept`` to an ephemeral port, ``connect`` to the next hop,
 and a ``checkIP`` naming the peer the guide connects to (e.g. 192.168.153.32) to the
 loopback address standing for that peer.
@@ -305,7 +308,8 @@ def observe(
         server_run = rewrite(server_cfg, Rewrite(connect={server_svc: acceptor.address}))
         obs.notes.extend(server_run.notes)
         # one key log for the TLS leg: whichever Python tunnel takes part writes it,
-        # the dissector and Wireshark read it beside the pcap
+        # the dissector reads it; it stays in the private directory, never beside the
+        # pcap in a report (it would disclose the traffic)
         keylog = tunnel_dir / "tls.keylog"
         server = stack.enter_context(
             _started(server_backend, server_run.config, tunnel_dir, "server", keylog)
@@ -355,15 +359,15 @@ def observe(
         elif obs.conversation.logon_accepted:
             # let the FIX connection go first; the probe reads only the sockets that
             # are new with its own connection, and says so when the old one lingers
-            closed = [
+            lingering = [
                 name
                 for name, tunnel in (("client", client), ("server", server))
                 if not tunnel.wait_connections_closed(2.0)
             ]
             stale = (
-                f"the FIX connection through the {' and '.join(closed)} tunnel had not "
+                f"the FIX connection through the {' and '.join(lingering)} tunnel had not "
                 "closed after 2 s; only the probe connection's sockets were read"
-                if closed
+                if lingering
                 else None
             )
             try:
