@@ -79,6 +79,10 @@ def collect(paths: Iterable[Path], pairs: Sequence[BackendPair]) -> list[Item]:
         except (LocatedError, HarnessError) as exc:
             items.extend(Item(path, None, pair, exc) for pair in pairs)
             continue
+        except Exception as exc:  # a loader bug must not sink the other files
+            error = HarnessError(f"{path}: internal error loading it: {type(exc).__name__}: {exc}")
+            items.extend(Item(path, None, pair, error) for pair in pairs)
+            continue
         for variant in variants:
             items.extend(Item(path, variant, pair) for pair in pairs)
     return items

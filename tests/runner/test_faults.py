@@ -192,3 +192,32 @@ def test_exception_in_one_item_is_its_error_and_the_others_run(
     assert "ZeroDivisionError" in trace.read_text() and "Traceback" in trace.read_text()
     assert by_id["guide-1b"].verdict is Verdict.PASS
     assert verdict_exit_code(run) == 2
+
+
+def test_loader_exception_is_that_files_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.runner.run as run_module
+
+    real = run_module.load_scenario
+
+    def broken(path: Path):  # type: ignore[no-untyped-def]
+        if path.name == "2-psk.yaml":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(path)
+
+    monkeypatch.setattr(run_module, "load_scenario", broken)
+    guide = Path(__file__).resolve().parents[2] / "scenarios" / "guide"
+    items = collect(
+        [guide / "2-psk.yaml", guide / "1b-mutual-ca-chain.yaml"],
+        [BackendPair.parse("python:python")],
+    )
+    assert [i.scenario is None for i in items] == [True, False]
+    runner = Runner(tmp_path / "report")
+    try:
+        run = runner.run(items)
+    finally:
+        runner.close()
+    errors = [r.error for r in run.results if r.error]
+    assert len(errors) == 1 and "internal error loading it: RecursionError" in errors[0]
+    assert [r.verdict for r in run.results if not r.error] == [Verdict.PASS]
