@@ -16,6 +16,7 @@ Issue 15's cases, end to end with real stunnel processes:
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -36,11 +37,11 @@ SCRIPT = """\
     connect
     expect Logon
     orders 2
-    wait 1
+    wait 1.5
     orders 2
-    wait 1
+    wait 1.5
     orders 5
-    wait 1
+    wait 1.5
     orders 5
     logout
     expect Logout
@@ -57,7 +58,7 @@ def _need_stunnel() -> None:
 
 def _scripted_tls_auth_only(tmp_path: Path, scenario_id: str) -> Path:
     """Guide case 1a with a conversation script that keeps the session going for
-    about four seconds, and expectations for ``tls`` and ``auth`` only."""
+    about five seconds, and expectations for ``tls`` and ``auth`` only."""
     text = shipped("guide/1a-mutual-leaf-pinning")
     text = replace_once(text, "id: guide-1a\n", f"id: {scenario_id}\n")
     text = replace_once(text, "  heartbeat_s: 30\n", "  heartbeat_s: 30\n" + SCRIPT)
@@ -127,7 +128,8 @@ def test_frozen_server_tunnel_is_a_stall_not_a_pass(tmp_path: Path) -> None:
     assert result.verdict is not Verdict.PASS
     script = {c.id: c for c in result.checks}["fix.script"]
     assert script.verdict is Verdict.FAIL
-    assert "session stalled: NewOrderSingle ClOrdID=ORD-" in script.observed
+    # frozen mid-session (under heavy load the freeze may land on the Logon instead)
+    assert re.search(r"session stalled: (NewOrderSingle ClOrdID=ORD-\d+|Logon)", script.observed)
     assert "got no answer after" in script.observed
     assert result.error is not None
     assert "server tunnel (stunnel-local) stopped" in result.error
