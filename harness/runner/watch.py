@@ -10,7 +10,10 @@ for its health (:meth:`harness.backends.base.Tunnel.health`: has the stunnel
 process exited, and with which status or signal; is it stopped (SIGSTOP, state
 ``T``) and so not answering; has the container exited; has an in-process tunnel's
 accepting thread died) every ``interval`` seconds. The first fault of each tunnel
-is kept with the time it was seen and the last lines of the tunnel's log.
+is kept with the time it was seen and the last lines of the tunnel's log. A tunnel
+that hangs while its process still runs cannot be told from a slow peer here; the
+conversation reports it as a stalled session (``fix.script``: which message got no
+answer, after how long).
 
 Planned stops are not faults: the runner :meth:`TunnelWatch.close`\\ s the watch
 before it stops the tunnels. A fault makes the item an error (exit 2), through
