@@ -270,7 +270,7 @@ def test_fix_acceptor_stopped_by_signal(sig: int, tmp_path: Path) -> None:
     assert cmd.leftovers() == NOTHING
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_certify_client_stopped_by_signal(sig: int, tmp_path: Path) -> None:
     cmd = Watched(
         [
@@ -292,7 +292,8 @@ def test_certify_client_stopped_by_signal(sig: int, tmp_path: Path) -> None:
     assert cmd.leftovers() == NOTHING
 
 
-def test_pytest_plugin_stopped_by_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_pytest_plugin_stopped_by_signal(sig: int, tmp_path: Path) -> None:
     _need_stunnel()
     report = tmp_path / "r"
     scen = tmp_path / "scenarios"
@@ -318,11 +319,11 @@ def test_pytest_plugin_stopped_by_sigterm(tmp_path: Path) -> None:
         tmp_path,
     )
     cmd.wait_until(lambda: _started_items(report, cmd))
-    code, out, err = cmd.stop(signal.SIGTERM)
-    assert code == 143, out + err
+    code, out, err = cmd.stop(sig)
+    assert code == 128 + sig, out + err
     assert cmd.leftovers() == NOTHING
     doc = json.loads((report / "report.json").read_text())
-    assert doc["interrupted"] == "SIGTERM"
+    assert doc["interrupted"] == signal.Signals(sig).name
     assert len(doc["results"]) >= 1
 
 
