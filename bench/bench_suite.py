@@ -53,7 +53,10 @@ def time_run(
         t0 = time.perf_counter()
         runner = Runner(Path(tmp), capture=capture, workers=workers)
         t1 = time.perf_counter()
-        result = runner.run(items)
+        try:
+            result = runner.run(items)
+        finally:
+            runner.close()  # the run's private work directory (keys, key logs)
         t2 = time.perf_counter()
     counts = result.counts()
     return {

@@ -66,7 +66,28 @@ def pytest_configure(config: pytest.Config) -> None:
         ("fixs_backend_docker", "uses stunnel in Docker containers"),
     ):
         config.addinivalue_line("markers", f"{name}: {text}")
-    config.stash[_STATE_KEY] = {"runner": None, "results": []}
+    config.stash[_STATE_KEY] = {"runner": None, "results": [], "handlers": None}
+    # SIGTERM and SIGHUP (CI's cancel, timeout(1), a closed terminal) stop the session
+    # the way Ctrl-C does, so every tunnel, container and thread is stopped and the
+    # report is written, marked interrupted (harness.signals)
+    import signal as _signal
+
+    from harness import signals
+
+    previous = {sig: _signal.getsignal(sig) for sig in signals.STOP_SIGNALS}
+    if signals.install():
+        config.stash[_STATE_KEY]["handlers"] = previous
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import signal as _signal
+
+    from harness import signals
+
+    state = config.stash.get(_STATE_KEY, None)
+    if state and state["handlers"] and signals.stop_reason() is None:
+        for sig, handler in state["handlers"].items():
+            _signal.signal(sig, handler)
 
 
 def _pairs(config: pytest.Config) -> list[Any]:
@@ -204,17 +225,29 @@ class ScenarioItem(pytest.Item):
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from harness import signals
+
+    reason = signals.stop_reason()
+    if reason is not None:
+        session.exitstatus = signals.stop_exit_code() or 130  # 130/143/129, as the CLI
     state = session.config.stash.get(_STATE_KEY, None)
-    if not state or state["runner"] is None or not session.config.getoption("--fixs-report-dir"):
+    if not state or state["runner"] is None:
         return
-    from datetime import UTC, datetime
-
-    from harness import __version__
-    from harness.checks.facts import host_facts
-    from harness.checks.model import RunResult
-    from harness.report import write_reports
-
     runner = state["runner"]
-    now = datetime.now(UTC)
-    run = RunResult(now, now, __version__, host_facts(), tuple(state["results"]))
-    write_reports(run, runner.report_dir, secrets=sorted(runner.secrets))
+    try:
+        if not session.config.getoption("--fixs-report-dir"):
+            return
+        from datetime import UTC, datetime
+
+        from harness import __version__
+        from harness.checks.facts import host_facts
+        from harness.checks.model import RunResult
+        from harness.report import write_reports
+
+        now = datetime.now(UTC)
+        run = RunResult(
+            now, now, __version__, host_facts(), tuple(state["results"]), interrupted=reason
+        )
+        write_reports(run, runner.report_dir, secrets=sorted(runner.secrets))
+    finally:
+        runner.close()

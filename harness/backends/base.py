@@ -10,7 +10,9 @@ whether that is a skip or a failure is the caller's decision (a failure in CI).
 from __future__ import annotations
 
 import abc
+import contextlib
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,15 @@ class Tunnel(abc.ABC):
 
     backend: str
     log_path: Path
+    #: Seconds between two :meth:`health` probes (a Docker round trip costs more
+    #: than reading /proc).
+    health_interval: float = 0.1
+
+    def health(self) -> str | None:
+        """None while the tunnel runs and can answer; else what happened to it
+        (``killed by signal SIGKILL``, ``stopped (...)``). Read by the runner's
+        tunnel watch (:mod:`harness.runner.watch`) during an item; never raises."""
+        return None
 
     @property
     def pid(self) -> int | None:
@@ -126,6 +137,50 @@ class TunnelBackend(abc.ABC):
     ) -> Tunnel:
         """Start a tunnel for ``config``; its files go under ``workdir`` named after
         ``label``. Raises TunnelStartError (with the log) when it does not come up."""
+
+
+def describe_exit(returncode: int) -> str:
+    """A process's end in words: ``exited with status 1``, ``killed by signal SIGKILL``
+    (``subprocess`` reports a signal as a negative return code; a container's shell
+    convention is 128 + signal)."""
+    if returncode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    if returncode > 128:
+        with_signal = ""
+        with contextlib.suppress(ValueError):
+            with_signal = f" ({signal.Signals(returncode - 128).name})"
+        return f"exited with status {returncode}{with_signal}"
+    return f"exited with status {returncode}"
+
+
+def process_state(pid: int) -> str | None:
+    """The process's state letter from ``/proc/PID/stat`` (``R``, ``S``, ``T`` stopped,
+    ``Z`` zombie...), None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # the command name is in parentheses and may contain spaces: the state follows it
+    rest = stat.rpartition(")")[2].split()
+    return rest[0] if rest else None
+
+
+def stopped_state(pid: int | None) -> str | None:
+    """A fault description when ``pid`` is stopped or gone, else None."""
+    if pid is None:
+        return None
+    state = process_state(pid)
+    if state is None:
+        return f"process {pid} is gone"
+    if state in ("T", "t"):
+        return f"stopped (process {pid} in state {state}, e.g. SIGSTOP): not answering"
+    if state in ("Z", "X"):
+        return f"exited (process {pid} is a zombie)"
+    return None
 
 
 def write_private(path: Path, text: str) -> Path:

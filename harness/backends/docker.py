@@ -79,6 +79,13 @@ class DockerStunnel(Tunnel):
     def pid(self) -> int | None:
         return self._container.pid
 
+    health_interval = 1.0
+
+    def health(self) -> str | None:
+        if self._stopped:
+            return None
+        return self._container.health()
+
     def log_text(self) -> str:
         if self._stopped:
             return super().log_text()

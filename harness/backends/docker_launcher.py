@@ -48,7 +48,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from harness.backends.base import write_private
+from harness import signals
+from harness.backends.base import describe_exit, stopped_state, write_private
 from harness.backends.docker_images import LABEL_HARNESS, LABEL_RUN, connect
 from harness.errors import HarnessError
 from harness.stunnelconf.logfacts import parse_log
@@ -193,6 +194,7 @@ def stop_all() -> None:
 
 
 atexit.register(stop_all)
+signals.register_aborter(stop_all)
 
 
 def _safe_name(text: str) -> str:
@@ -279,6 +281,26 @@ class StunnelContainer:
         except Exception:  # the container vanished
             return None
         return pid or None
+
+    def health(self) -> str | None:
+        """None while the container runs and stunnel is not stopped; else what
+        happened (``container exited with status 137 (SIGKILL)``, ``paused``)."""
+        container = self._container
+        if container is None:
+            return None
+        try:
+            container.reload()
+        except Exception as exc:  # removed under us, or the engine went away
+            return f"container vanished ({type(exc).__name__})"
+        state = container.attrs.get("State", {})
+        if state.get("Paused"):
+            return "container paused: not answering"
+        if not state.get("Running", False):
+            code = state.get("ExitCode")
+            return "container " + (
+                describe_exit(int(code)) if isinstance(code, int) else f"is {state.get('Status')}"
+            )
+        return stopped_state(int(state.get("Pid") or 0) or None)
 
     def start(self) -> StunnelContainer:
         """Create, start and wait for readiness; on any failure nothing is left.

@@ -9,9 +9,10 @@ part in can be decrypted by the dissector.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
-from harness import __version__
+from harness import __version__, signals
 from harness.backends.base import (
     Availability,
     Tunnel,
@@ -25,6 +26,20 @@ from harness.tunnel.log import StunnelLog
 from harness.tunnel.proxy import Tunnel as ProxyTunnel
 from harness.tunnel.support import check_supported
 
+_LIVE: set[PythonTunnel] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def _stop_all() -> None:
+    """Stop every in-process tunnel still running (a stop signal's first act)."""
+    with _LIVE_LOCK:
+        tunnels = list(_LIVE)
+    for tunnel in tunnels:
+        tunnel.stop()
+
+
+signals.register_aborter(_stop_all)
+
 
 class PythonTunnel(Tunnel):
     backend = "python"
@@ -34,6 +49,17 @@ class PythonTunnel(Tunnel):
         self._log = log
         self.log_path = log_path
         self._stopped = False
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+
+    def health(self) -> str | None:
+        if self._stopped:
+            return None
+        threads = [t for t in self._proxy._threads if t.name.startswith("accept-")]
+        dead = sorted(t.name for t in threads if not t.is_alive())
+        if dead:
+            return f"stopped accepting: thread(s) {', '.join(dead)} ended"
+        return None
 
     @property
     def bound(self) -> dict[str, list[tuple[str, int]]]:
@@ -47,6 +73,8 @@ class PythonTunnel(Tunnel):
         if self._stopped:
             return
         self._stopped = True
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         try:
             self._proxy.stop()
         finally:

@@ -20,11 +20,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import signals
 from harness.backends.base import (
     Availability,
     Tunnel,
     TunnelBackend,
     TunnelStartError,
+    describe_exit,
+    stopped_state,
     write_private,
 )
 from harness.stunnelconf import StunnelConfig
@@ -42,12 +45,15 @@ def _kill_all() -> None:
 
 
 atexit.register(_kill_all)
+signals.register_aborter(_kill_all)
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGTERM)
+            # a stopped stunnel (SIGSTOP) acts on SIGTERM only once continued
+            proc.send_signal(signal.SIGCONT)
         try:
             proc.wait(3)
         except subprocess.TimeoutExpired:
@@ -115,6 +121,12 @@ class LocalStunnel(Tunnel):
     @property
     def pid(self) -> int | None:
         return self._proc.pid
+
+    def health(self) -> str | None:
+        code = self._proc.poll()
+        if code is not None:
+            return describe_exit(code)
+        return stopped_state(self._proc.pid)
 
     def stop(self) -> None:
         _terminate(self._proc)

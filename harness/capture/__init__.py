@@ -84,13 +84,20 @@ class CaptureSession:
     """
 
     def __init__(
-        self, method: CaptureMethod, server: tuple[str, int], workdir: Path, name: str
+        self,
+        method: CaptureMethod,
+        server: tuple[str, int],
+        workdir: Path,
+        name: str,
+        keylog_path: Path | None = None,
     ) -> None:
         if method not in ("auto", "tap", "sniff"):
             raise HarnessError(f"unknown capture method {method!r} (auto, tap or sniff)")
         self.server = server
         self.pcap_path = workdir / f"{name}.pcap"
-        self.keylog_path = workdir / f"{name}.keylog"
+        # the scenario runner keeps it in its private work directory, never beside
+        # a pcap in a report (a key log beside a pcap discloses the traffic)
+        self.keylog_path = keylog_path or workdir / f"{name}.keylog"
         self.fallback_reason: str | None = None
         self.result: CaptureResult | None = None
         self._tap: TapRelay | None = None
@@ -181,7 +188,12 @@ class CaptureSession:
 
 
 def open_capture(
-    method: CaptureMethod, server: tuple[str, int], workdir: Path, name: str
+    method: CaptureMethod,
+    server: tuple[str, int],
+    workdir: Path,
+    name: str,
+    *,
+    keylog_path: Path | None = None,
 ) -> CaptureSession:
     """Start capturing the TLS leg to ``server``; see :class:`CaptureSession`.
 
@@ -190,8 +202,9 @@ def open_capture(
         server: the server tunnel's address (loopback).
         workdir: directory for ``<name>.pcap`` and ``<name>.keylog``.
         name: base name of the files.
+        keylog_path: where the key log goes (default ``<workdir>/<name>.keylog``).
 
     Raises:
         HarnessError: ``sniff`` forced but unavailable, or the capture cannot start.
     """
-    return CaptureSession(method, server, workdir, name).start()
+    return CaptureSession(method, server, workdir, name, keylog_path).start()

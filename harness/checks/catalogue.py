@@ -570,10 +570,15 @@ SCRIPT = CheckSpec(
 
 
 def _script(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
-    if f.expect.fix is None or f.expect.fix.logon != "accepted":
+    # A script that ran is judged whatever `expect` says (a frozen tunnel passed when
+    # only tls/auth were expected); not where the scenario expects no session (refused
+    # handshake) or a refused Logon, which the script cannot outlive.
+    if not f.session_expected:
         return None
     fix = f.obs.fix
     if fix is None:
+        if f.expect.fix is None:
+            return None  # nothing ran and nothing was asked of a session
         return spec.result(
             INCONCLUSIVE, "every script step holds", "unknown", "no conversation ran"
         )

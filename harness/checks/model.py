@@ -219,6 +219,9 @@ class RunResult:
     harness_version: str
     host: HostFacts
     results: tuple[ScenarioResult, ...]
+    #: set when a signal stopped the run (``"SIGTERM"``): ``results`` holds only the
+    #: items that finished before it
+    interrupted: str | None = None
 
     @property
     def verdict(self) -> Verdict:

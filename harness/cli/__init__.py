@@ -7,7 +7,9 @@ below is explicit; nothing is discovered by import side effects.
 
 Exit codes: 0 success, 1 a check or expectation failed, 2 usage or harness error
 (bad input, missing tool, unreachable peer, or an internal error: one line on
-stderr, the traceback only with ``-v``), 130 interrupted.
+stderr, the traceback only with ``-v``); interrupted by a signal: 128 + its
+number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), after every process, thread and
+container the command started has been stopped (:mod:`harness.signals`).
 """
 
 from __future__ import annotations
@@ -81,20 +83,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from harness import signals
+
     try:
-        return int(args.func(args))
+        # SIGINT, SIGTERM and SIGHUP all stop the command the Ctrl-C way: clean-up
+        # on every path, exit 128 + signal (harness.signals)
+        with signals.stop_on_signals():
+            code = int(args.func(args))
+        stopped = signals.stop_exit_code()
+        if stopped is not None and code != stopped:
+            # a command that judged what it had before stopping (fix acceptor)
+            print(f"fixs-harness: interrupted by {signals.stop_reason()}", file=sys.stderr)
+            return stopped
+        return code
     except HarnessError as exc:
+        if signals.stop_reason() is not None:
+            # an error raised while stopping (e.g. a half-started tunnel): the stop wins
+            print(f"fixs-harness: interrupted by {signals.stop_reason()}", file=sys.stderr)
+            return signals.stop_exit_code() or 130
         print(f"fixs-harness: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("fixs-harness: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        name = getattr(exc, "signame", "SIGINT")
+        print(f"fixs-harness: interrupted by {name}", file=sys.stderr)
+        return signals.exit_code_for(exc)
     except BrokenPipeError:
         # output piped into head(1) and closed: not an error of ours
         sys.stderr.close()
         return 0
     except Exception as exc:  # a harness bug: still exit 2 (harness error), never 1
         return _internal_error(exc, verbose=bool(getattr(args, "verbose", False)))
+    finally:
+        signals.ignore_further_if_stopped()
 
 
 def _internal_error(exc: Exception, *, verbose: bool) -> int:

@@ -276,15 +276,23 @@ def _acceptor(args: argparse.Namespace) -> int:
 
 
 def _stop_on_signals(task: Any) -> Any:
-    """SIGTERM/SIGINT cancel the serving task (the sessions so far are judged)."""
+    """SIGINT/SIGTERM/SIGHUP cancel the serving task, so the sessions so far are
+    judged and printed; the signal is recorded as the harness's stop signal, so the
+    command then exits 128 + its number ("interrupted by ...")."""
     import asyncio
-    import signal
+
+    from harness import signals
 
     loop = asyncio.get_running_loop()
     installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+
+    def stop(sig: int) -> None:
+        if signals.note_signal(sig):
+            task.cancel()
+
+    for sig in signals.STOP_SIGNALS:
         try:
-            loop.add_signal_handler(sig, task.cancel)
+            loop.add_signal_handler(sig, stop, sig)
             installed.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):
             pass

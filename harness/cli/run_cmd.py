@@ -86,6 +86,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--list", action="store_true", help="list the items that would run, then exit")
     add_evidence_flags(p, default="none unless given")
+    p.add_argument(
+        "--keep-keys",
+        action="store_true",
+        help="keep the TLS key logs (mode 0600) in the run's private work directory, "
+        "outside the report directory, and name them in the report (default: deleted "
+        "when the run ends)",
+    )
     p.set_defaults(func=run)
 
 
@@ -192,9 +199,19 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             workers=args.workers,
             observer=observer,
+            keep_keys=args.keep_keys,
         )
-        result = runner.run(items)
-    written = write_reports(result, args.report_dir, formats, secrets=sorted(runner.secrets))
+        try:
+            result = runner.run(items)
+        except BaseException:
+            runner.close()
+            raise
+    # the key logs live in the run's private work directory, which close() removes
+    keylogs = runner.dirs.keylog_texts() if args.evidence is not None and args.include_keys else []
+    try:
+        written = write_reports(result, args.report_dir, formats, secrets=sorted(runner.secrets))
+    finally:
+        kept = runner.close()
 
     table = Table(
         title=f"fixs-harness: {len(result.results)} result(s) in {result.duration_s:.1f} s"
@@ -294,9 +311,20 @@ def run(args: argparse.Namespace) -> int:
             scenario_paths=[i.path for i in items],
             secrets=runner.secrets,
             include_keys=args.include_keys,
+            keylogs=keylogs,
             sign_key=args.sign_key,
         )
         out.print(_pack_line(pack), highlight=False)
+    if kept:
+        out.print(
+            f"{len(kept)} TLS key log(s) kept (mode 0600, outside the report directory) "
+            f"under {runner.dirs.work_dir}"
+        )
+    if result.interrupted:
+        console.print(
+            f"fixs-harness: interrupted by {result.interrupted}: "
+            f"{len(result.results)} of {len(items)} item(s) finished and are reported"
+        )
     return verdict_exit_code(result)
 
 

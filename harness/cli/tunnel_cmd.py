@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "a drop-in for stunnel: client and server services, verifyChain/verifyPeer, "
             "check*, CRL, OCSP, PSK, HTTP CONNECT. Logs in stunnel's format. Options "
             "stunnel accepts but this tunnel does not implement are refused with file and "
-            "line. Stops on SIGINT/SIGTERM."
+            "line. Stops on SIGINT, SIGTERM or SIGHUP (exit 130, 143, 129)."
         ),
     )
     p.add_argument("config_file", nargs="?", metavar="FILE", help="stunnel.conf (as for stunnel)")

@@ -81,18 +81,6 @@ def _artifact_files(run: RunResult, report_dir: Path) -> dict[str, Path]:
     return out
 
 
-def _artifact_texts(run: RunResult, report_dir: Path, name: str) -> list[str]:
-    out = []
-    for r in run.results:
-        rel = r.artifacts.get(name)
-        if rel:
-            try:
-                out.append((report_dir / rel).read_text("ascii", errors="replace"))
-            except OSError:
-                continue
-    return out
-
-
 def pack_run(
     directory: Path,
     run: RunResult,
@@ -102,10 +90,13 @@ def pack_run(
     scenario_paths: Iterable[Path],
     secrets: Iterable[str],
     include_keys: bool = False,
+    keylogs: Sequence[str] = (),
     sign_key: Path | None = None,
 ) -> PackResult:
     """The pack of a ``fixs-harness run``: one capture per item, labelled with the
-    scenario, the backend pair and the scenario file's line."""
+    scenario, the backend pair and the scenario file's line. ``keylogs`` are the
+    run's NSS key logs (read from its private work directory, never from the report
+    directory, which holds none); they enter the pack only with ``include_keys``."""
     captures = [
         Capture(report_dir / r.artifacts["pcap"], f"{r.scenario_id}[{r.backend_pair}] {r.source}")
         for r in run.results
@@ -127,7 +118,7 @@ def pack_run(
             profiles=profile_files(r.profile for r in run.results),
             versions=component_versions(run),
             secrets=sorted(set(secrets)),
-            keylogs=_artifact_texts(run, report_dir, "keylog"),
+            keylogs=list(keylogs),
             include_keys=include_keys,
             sign_key=sign_key,
         )

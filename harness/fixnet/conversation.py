@@ -9,6 +9,7 @@ the connection is closed. Nothing raises for a peer misbehaving: failures are da
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -112,7 +113,26 @@ class Conversation:
         try:
             return await asyncio.wait_for(conn.inbound.get(), self.timeout)
         except TimeoutError:
-            raise StepFailed(f"nothing arrived within {self.timeout:g}s") from None
+            raise StepFailed(self._stall()) from None
+
+    def _stall(self) -> str:
+        """What a timeout means: which message sent got no answer, after how long."""
+        entries = self.transcript.entries
+        last_in = max((i for i, e in enumerate(entries) if e.direction == "in"), default=-1)
+        unanswered = [e for e in entries[last_in + 1 :] if e.direction == "out"]
+        if not unanswered:
+            return f"nothing arrived within {self.timeout:g}s"
+        first = unanswered[0]
+        clordid = re.search(r"\|11=([^|]*)", "|" + first.text)
+        name = first.msg_name + (f" ClOrdID={clordid.group(1)}" if clordid else "")
+        seq = f" (MsgSeqNum {first.seq})" if first.seq is not None else ""
+        orders = sum(1 for e in unanswered if e.msg_type == "D")
+        also = f", {orders} of them orders" if orders else ""
+        return (
+            f"session stalled: {name}{seq} got no answer after "
+            f"{max(0.0, self._clock() - first.time):.1f} s; {len(unanswered)} message(s) "
+            f"sent since the last one received went unanswered{also}"
+        )
 
     async def _expect(self, msg_type: str, checks: tuple[FieldCheck, ...]) -> Message:
         want = MSG_TYPE_NAMES.get(msg_type, msg_type)

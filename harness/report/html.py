@@ -425,10 +425,16 @@ def _headline(run: RunResult) -> str:
         ("versions", scope.versions),
     ]
     table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(val)}</td></tr>" for k, val in rows)
+    interrupted = (
+        f'<p class="err"><strong>INTERRUPTED by {escape(run.interrupted)}</strong>: only the '
+        "items that finished before it are reported.</p>"
+        if run.interrupted
+        else ""
+    )
     return (
         f'<div class="headline" id="headline"><p><span class="verdict {v.value}">{v.value.upper()}</span> '
         f'<span id="counts">{escape(counts_text(run))}</span></p>'
-        f'<table class="scope">{table}</table></div>'
+        f'{interrupted}<table class="scope">{table}</table></div>'
     )
 
 

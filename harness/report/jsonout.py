@@ -216,6 +216,11 @@ class ReportOut(_Out):
     defects: list[DefectOut] = Field(default_factory=list, description="fails, then warnings (1.2)")
     backend_pairs: list[str]
     results: list[ResultOut]
+    interrupted: str | None = Field(
+        default=None,
+        description="the signal that stopped the run (e.g. SIGTERM); results then hold "
+        "only the items that finished before it",
+    )
 
 
 def _cipher(c: CipherInfo | None) -> CipherOut | None:
@@ -379,6 +384,7 @@ def report_model(run: RunResult) -> ReportOut:
         defects=_defects(run),
         backend_pairs=list(run.backend_pairs),
         results=[_result(r) for r in run.results],
+        interrupted=run.interrupted,
     )
 
 

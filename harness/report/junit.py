@@ -93,6 +93,7 @@ def render_junit(run: RunResult) -> str:
         ("python", run.host.python),
         ("openssl", run.host.openssl),
         ("stunnel", run.host.stunnel),
+        ("interrupted", run.interrupted),
     ):
         if value:
             ET.SubElement(props, "property", {"name": name, "value": value})

@@ -62,6 +62,12 @@ def render_markdown(run: RunResult) -> str:
         f"{scope.target} · {scope.date} · {scope.versions}.",
         "",
     ]
+    if run.interrupted:
+        lines[2:2] = [
+            f"**INTERRUPTED by {run.interrupted}**: only the items that finished before it "
+            "are reported.",
+            "",
+        ]
     errors = [r for r in run.results if r.error]
     selftests = [r for r in run.results if r.selftest is not None]
     if selftests:

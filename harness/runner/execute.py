@@ -8,7 +8,10 @@ Theory of operation (one scenario × pair)::
     pcap → Handshake;  tunnel logs → LogFacts;  conversation → FIX outcome
 
 Every process, thread and socket is owned by an ExitStack, so each is stopped on every
-path (failure, timeout, Ctrl-C). Addresses in the scenario's stunnel text are
+path (failure, timeout, Ctrl-C, SIGTERM/SIGHUP: :mod:`harness.signals`). While the
+FIX conversation runs, a :class:`~harness.runner.watch.TunnelWatch` watches both
+tunnels; a tunnel that dies or stops answering ends the item as a named fault
+(:class:`~harness.runner.watch.TunnelFaultError`), not as a verdict. Addresses in the scenario's stunnel text are
 rewritten to loopback: ``accept`` to an ephemeral port, ``connect`` to the next hop,
 and a ``checkIP`` naming the peer the guide connects to (e.g. 192.168.153.32) to the
 loopback address standing for that peer.
@@ -25,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import signals
 from harness.backends.base import Tunnel, TunnelBackend, TunnelStartError
 from harness.capture import CaptureMethod, CaptureResult, open_capture
 from harness.checks.observation import (
@@ -51,6 +55,7 @@ from harness.fixnet import (
 from harness.pki import TestPKI
 from harness.runner.pairs import BackendPair, make_backend
 from harness.runner.sockets import LiveSocket, live_sockets, tcp_nodelay
+from harness.runner.watch import TunnelFault, TunnelFaultError, TunnelWatch
 from harness.scenario import Scenario
 from harness.scenario.fixtures import pki_placeholder_values
 from harness.scenario.model import Credentials, EmbeddedConf
@@ -222,14 +227,26 @@ def _probe_nodelay(
     client_next_hop: tuple[str, int],
     acceptor_address: tuple[str, int],
     obs: ScenarioRun,
+    stale: str | None = None,
 ) -> None:
     """Open one extra connection through both tunnels and read TCP_NODELAY off the
     four data-carrying sockets while it is up: each tunnel's accepted local socket
-    (``l``) and its outgoing remote socket (``r``)."""
+    (``l``) and its outgoing remote socket (``r``).
+
+    Only sockets that did not exist before the probe connection was opened are read
+    (a socket is its address pair: ephemeral ports are not reused while it lives),
+    so a FIX connection that has not closed yet is never read in the probe's place.
+    ``stale`` says why that matters this time (it is appended to each detail)."""
     if client.pid is None or server.pid is None:
         obs.sockets_skipped = "the backend does not expose its process"
         return
     client_addr, server_addr = client.address(), server.address()
+    before = {
+        (s.pid, s.local, s.remote)
+        for pid in {client.pid, server.pid}
+        for s in live_sockets(pid)
+        if not s.listening
+    }
     with socket.create_connection(client_addr, timeout=5) as probe:
         probe_port = probe.getsockname()[1]
         rules: dict[_SocketKey, tuple[int, Callable[[LiveSocket], bool]]] = {
@@ -251,7 +268,11 @@ def _probe_nodelay(
 
         def candidates(key: _SocketKey) -> list[LiveSocket]:
             pid, match = rules[key]
-            return [c for c in live_sockets(pid) if not c.listening and match(c)]
+            return [
+                c
+                for c in live_sockets(pid)
+                if not c.listening and match(c) and (c.pid, c.local, c.remote) not in before
+            ]
 
         # first wait until the whole chain is up (the server's socket to the acceptor
         # exists only once the client tunnel has set up its own sockets) ...
@@ -281,30 +302,44 @@ def _probe_nodelay(
             sock = found.get(key)
             if key in values and sock is not None:
                 detail = (
-                    f"pid {sock.pid} fd {sock.fd} {sock.local[0]}:{sock.local[1]}"
+                    f"probe connection: pid {sock.pid} fd {sock.fd} {sock.local[0]}:{sock.local[1]}"
                     f" -> {sock.remote[0]}:{sock.remote[1]}"
                 )
+                if stale:
+                    detail += f" ({stale})"
                 obs.sockets.append(
                     SocketReading(tunnel_name, kind, configured, values[key], detail)
                 )
             else:
-                obs.sockets.append(
-                    SocketReading(
-                        tunnel_name, kind, configured, None, errors.get(key, "socket not found")
-                    )
-                )
+                missing = errors.get(key, "the probe connection's socket was not found")
+                if stale:
+                    missing += f" ({stale})"
+                obs.sockets.append(SocketReading(tunnel_name, kind, configured, None, missing))
 
 
-def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Path) -> ScenarioRun:
+def observe(
+    scenario: Scenario,
+    pair: BackendPair,
+    ctx: RunContext,
+    workdir: Path,
+    private_dir: Path | None = None,
+) -> ScenarioRun:
     """Run the scenario on ``pair`` and return what was seen.
 
+    ``workdir`` gets what may be published (the pcap); ``private_dir`` (default
+    ``workdir``) what may not: the tunnels' real configs and files, their logs before
+    redaction, and the TLS key log (see :mod:`harness.runner.rundir`).
+
     Raises:
+        TunnelFaultError: a tunnel died or stopped answering during the item (it
+            carries the observation so far).
         LocatedError: the scenario's embedded text is wrong (file:line).
         TunnelStartError: a tunnel refused to start (with its log).
         HarnessError: a backend cannot run here.
     """
     obs = ScenarioRun(pair)
     workdir.mkdir(parents=True, exist_ok=True)
+    tunnel_dir = private_dir or workdir
     values = dict(ctx.placeholders)
     if scenario.proxy is not None:
         values["proxy.username"] = scenario.proxy.username or ""
@@ -341,20 +376,27 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         if not avail.ok:
             raise HarnessError(f"backend {backend.name} cannot run here: {avail.reason}")
 
+    faults: list[TunnelFault] = []
     with contextlib.ExitStack() as stack:
+        signals.check_stopping()
+        watch = stack.enter_context(TunnelWatch())
         acceptor = stack.enter_context(run_acceptor_in_thread(acceptor_settings))
         assert acceptor.address is not None
         server_run = rewrite(server_cfg, Rewrite(connect={server_svc: acceptor.address}))
         obs.notes.extend(server_run.notes)
         # one key log for the TLS leg: whichever Python tunnel takes part writes it,
-        # the dissector and Wireshark read it beside the pcap
-        keylog = workdir / "tls.keylog"
+        # the dissector reads it; it stays in the private directory, never beside the
+        # pcap in a report (it would disclose the traffic)
+        keylog = tunnel_dir / "tls.keylog"
         server = stack.enter_context(
-            _started(server_backend, server_run.config, workdir, "server", keylog)
+            _started(server_backend, server_run.config, tunnel_dir, "server", keylog)
         )
+        watch.watch("server", server)
         obs.artifacts["server-log"] = server.log_path
-        obs.artifacts["server-conf"] = workdir / "server.conf"
-        capture = stack.enter_context(open_capture(ctx.capture, server.address(), workdir, "tls"))
+        obs.artifacts["server-conf"] = tunnel_dir / "server.conf"
+        capture = stack.enter_context(
+            open_capture(ctx.capture, server.address(), workdir, "tls", keylog_path=keylog)
+        )
         assert capture.keylog_path == keylog
         target = capture.client_target
         next_hop = target
@@ -376,19 +418,35 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         obs.client_settings = resolve(client_run.config).service(client_svc)
         obs.server_settings = resolve(server_run.config).service(server_svc)
         client = stack.enter_context(
-            _started(client_backend, client_run.config, workdir, "client", keylog)
+            _started(client_backend, client_run.config, tunnel_dir, "client", keylog)
         )
+        watch.watch("client", client)
         obs.artifacts["client-log"] = client.log_path
-        obs.artifacts["client-conf"] = workdir / "client.conf"
+        obs.artifacts["client-conf"] = tunnel_dir / "client.conf"
         host, port = client.address()
         obs.conversation = asyncio.run(
             run_initiator(initiator, script, host, port, timeout=ctx.timeout)
         )
-        if obs.conversation.logon_accepted:
-            # the FIX connection must be gone first, so the probe's sockets are the
-            # only live ones through the tunnels
-            client.wait_connections_closed(2.0)
-            server.wait_connections_closed(2.0)
+        signals.check_stopping()
+        faults = watch.check_now()
+        if faults:
+            obs.sockets_skipped = "a tunnel failed during the item: " + ", ".join(
+                f"{f.tunnel} {f.what}" for f in faults
+            )
+        elif obs.conversation.logon_accepted:
+            # let the FIX connection go first; the probe reads only the sockets that
+            # are new with its own connection, and says so when the old one lingers
+            lingering = [
+                name
+                for name, tunnel in (("client", client), ("server", server))
+                if not tunnel.wait_connections_closed(2.0)
+            ]
+            stale = (
+                f"the FIX connection through the {' and '.join(lingering)} tunnel had not "
+                "closed after 2 s; only the probe connection's sockets were read"
+                if lingering
+                else None
+            )
             try:
                 _probe_nodelay(
                     client,
@@ -398,11 +456,13 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
                     next_hop,
                     acceptor.address,
                     obs,
+                    stale,
                 )
             except OSError as exc:
                 obs.sockets_skipped = f"probe connection failed: {exc}"
         else:
             obs.sockets_skipped = "no FIX session was established to probe"
+        faults = watch.close()  # from here on, the tunnels are stopped on purpose
         client.wait_connections_closed(2.0)
         client.stop()
         obs.capture = capture.finish()
@@ -424,12 +484,14 @@ def observe(scenario: Scenario, pair: BackendPair, ctx: RunContext, workdir: Pat
         handshakes = obs.capture.handshakes()
     except HarnessError as exc:
         obs.handshake_missing = f"the capture could not be read: {exc}"
-        return obs
-    if not handshakes:
-        obs.handshake_missing = "no TCP connection to the server tunnel was captured"
     else:
-        obs.handshake = handshakes[0]
-        obs.extra_handshakes = len(handshakes) - 1
+        if not handshakes:
+            obs.handshake_missing = "no TCP connection to the server tunnel was captured"
+        else:
+            obs.handshake = handshakes[0]
+            obs.extra_handshakes = len(handshakes) - 1
+    if faults:
+        raise TunnelFaultError(faults, obs)
     return obs
 
 
@@ -447,6 +509,7 @@ def _started(
 __all__ = [
     "RunContext",
     "ScenarioRun",
+    "TunnelFaultError",
     "TunnelStartError",
     "observe",
 ]

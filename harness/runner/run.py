@@ -1,17 +1,27 @@
 """A run: scenarios × backend pairs → results (in parallel), reports.
 
 The core never prints: progress goes to an observer (the CLI draws a progress bar,
-the pytest plugin says nothing). A scenario that cannot be loaded, or whose tunnel
-refuses to start, becomes a result with ``error`` set (its own item fails), and the
-others still run.
+the pytest plugin says nothing). A scenario that cannot be loaded, whose tunnel
+refuses to start or fails during the item, or that hits any exception at all,
+becomes a result with ``error`` set (its own item fails, an unexpected exception's
+traceback is saved in its artifacts), and the others still run.
+
+A stop signal (:mod:`harness.signals`) ends the run early: nothing more starts, the
+items under way are abandoned (their tunnels are already being stopped), and
+:meth:`Runner.run` returns what finished, with ``interrupted`` set, for the caller
+to write as an interrupted report.
+
+Files: see :mod:`harness.runner.rundir` (public report directory, private work
+directory for keys, real configs and key logs).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import signal
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness import __version__
+from harness import __version__, signals
 from harness.backends.base import TunnelStartError
 from harness.checks.evaluate import evaluate
 from harness.checks.facts import certificates_of, host_facts, negotiated_of
@@ -37,8 +47,10 @@ from harness.pki import TestPKI
 from harness.profiles import load_profile
 from harness.runner.execute import RunContext, ScenarioRun, observe
 from harness.runner.pairs import BackendPair
+from harness.runner.rundir import RunDirs, publish_item_files, redact
 from harness.runner.selftest import left_out as selftest_left_out
 from harness.runner.selftest import misreport_log
+from harness.runner.watch import TunnelFaultError
 from harness.scenario import Scenario, load_scenario
 from harness.scenario.loader import scenario_files
 from harness.scenario.matrix import expand_matrix
@@ -89,6 +101,10 @@ def collect(
         except (LocatedError, HarnessError) as exc:
             items.extend(Item(path, None, pair, exc) for pair in pairs)
             continue
+        except Exception as exc:  # a loader bug must not sink the other files
+            error = HarnessError(f"{path}: internal error loading it: {type(exc).__name__}: {exc}")
+            items.extend(Item(path, None, pair, error) for pair in pairs)
+            continue
         for variant in variants:
             items.extend(Item(path, variant, pair) for pair in pairs)
     return items
@@ -132,24 +148,62 @@ class Runner:
         timeout: float = 10.0,
         workers: int = 2,
         observer: Callable[[Item, ScenarioResult | None], None] | None = None,
+        keep_keys: bool = False,
     ) -> None:
         self.report_dir = report_dir
         self.run_id = uuid.uuid4().hex[:12]
-        self.artifacts = report_dir / "artifacts"
         self.workers = max(1, workers)
         self.observer = observer
         self._lock = threading.Lock()
-        self.artifacts.mkdir(parents=True, exist_ok=True)
-        pki_dir = report_dir / "pki"
-        if pki_dir.exists():
-            shutil.rmtree(pki_dir)
-        self.pki = TestPKI.create(pki_dir)
-        pki_dir.chmod(0o700)  # generated private keys: owner only
+        # the previous run's report goes first; keys and real configs live in a
+        # private work directory outside the report directory
+        self.dirs = RunDirs.create(report_dir, keep_keys=keep_keys)
+        self.artifacts = report_dir / "artifacts"
+        self.pki = TestPKI.create(self.dirs.pki_dir)
+        self.dirs.pki_dir.chmod(0o700)  # generated private keys: owner only
         self.ctx = RunContext(self.artifacts, self.pki, capture=capture, timeout=timeout)  # type: ignore[arg-type]
         self.secrets: set[str] = set(_generated_secrets(self.pki))
 
+    def close(self) -> list[Path]:
+        """Delete the private work directory (keeping the key logs with keep_keys);
+        returns the kept key logs. Call after the reports are written."""
+        return self.dirs.close()
+
     def run_item(self, item: Item) -> ScenarioResult:
+        """One item; never raises except on a stop signal (any other exception
+        becomes the item's error, with its traceback saved in the artifacts)."""
         started = time.monotonic()
+        try:
+            return self._run_item(item, started)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            return self._crashed(item, exc, started)
+
+    def _crashed(self, item: Item, exc: Exception, started: float) -> ScenarioResult:
+        sid = item.scenario.id if item.scenario else item.path.stem
+        public = self.artifacts / _safe(sid) / _safe(item.pair.name.replace("/", "-"))
+        artifacts: dict[str, str] = {}
+        text = "".join(traceback.format_exception(exc))
+        try:
+            public.mkdir(parents=True, exist_ok=True)
+            path = public / "traceback.txt"
+            path.write_text(redact(text, self.secrets), encoding="utf-8")
+            artifacts["traceback"] = os.path.relpath(path, self.report_dir)
+        except OSError:
+            pass
+        where = f" (traceback: {artifacts['traceback']})" if artifacts else ""
+        return ScenarioResult(
+            scenario_id=sid,
+            title=item.scenario.title if item.scenario else item.path.name,
+            source=item.scenario.source if item.scenario else SourceLocation(str(item.path)),
+            backend_pair=item.pair.name,
+            artifacts=artifacts,
+            duration_s=time.monotonic() - started,
+            error=redact(f"internal error: {type(exc).__name__}: {exc}{where}", self.secrets),
+        )
+
+    def _run_item(self, item: Item, started: float) -> ScenarioResult:
         if item.scenario is None:
             exc = item.load_error
             loc = exc.location if isinstance(exc, LocatedError) else SourceLocation(str(item.path))
@@ -163,7 +217,9 @@ class Runner:
         scenario = item.scenario
         with self._lock:
             self.secrets.update(scenario.secrets())
-        workdir = self.artifacts / _safe(scenario.id) / _safe(item.pair.name.replace("/", "-"))
+        parts = (_safe(scenario.id), _safe(item.pair.name.replace("/", "-")))
+        workdir = self.artifacts.joinpath(*parts)
+        private = self.dirs.private_dir(*parts)
         expect, overrides = scenario.expectations_for(item.pair.name)
         notes = [
             Note("override", f"Expectation override for {o.backend_pair}", o.reason)
@@ -174,15 +230,22 @@ class Runner:
         error: str | None = None
         try:
             profile = load_profile(scenario.profile)
-            obs = observe(scenario, item.pair, self.ctx, workdir)
-            if scenario.selftest is not None and scenario.selftest.misreport_log is not None:
-                text = misreport_log(obs, scenario.selftest.misreport_log)
-                notes.append(Note("selftest-knob", "Self-test: log misread on purpose", text))
-            checks = evaluate(expect, profile, obs.observation())
-            if obs.handshake is not None and obs.handshake.cipher_selected is not None:
-                erratum = profile.erratum_for(obs.handshake.cipher_selected)
-                if erratum is not None:
-                    notes.append(Note(erratum.id, erratum.title, erratum.text))
+            try:
+                obs = observe(scenario, item.pair, self.ctx, workdir, private)
+            except TunnelFaultError as exc:
+                # a tunnel failed: an error, not a verdict; the checks of what was
+                # observed are still shown (e.g. the stalled script)
+                error = str(exc)
+                obs = exc.observation
+            if obs is not None:
+                if scenario.selftest is not None and scenario.selftest.misreport_log is not None:
+                    text = misreport_log(obs, scenario.selftest.misreport_log)
+                    notes.append(Note("selftest-knob", "Self-test: log misread on purpose", text))
+                checks = evaluate(expect, profile, obs.observation())
+                if obs.handshake is not None and obs.handshake.cipher_selected is not None:
+                    erratum = profile.erratum_for(obs.handshake.cipher_selected)
+                    if erratum is not None:
+                        notes.append(Note(erratum.id, erratum.title, erratum.text))
         except TunnelStartError as exc:
             error = f"{exc}"
             tail = "\n".join(exc.log.strip().splitlines()[-5:])
@@ -190,14 +253,30 @@ class Runner:
                 error += f"\n{tail}"
         except (LocatedError, HarnessError) as exc:
             error = str(exc)
+        finally:
+            published = publish_item_files(private, workdir, self.secrets)
         transcript: tuple[dict[str, object], ...] = ()
-        artifacts: dict[str, str] = {}
+        artifacts = {
+            name: os.path.relpath(path, self.report_dir) for name, path in published.items()
+        }
         if obs is not None:
             if obs.conversation is not None:
                 transcript = tuple(e.to_dict() for e in obs.conversation.transcript.entries)
             for name, path in obs.artifacts.items():
-                if path.exists():
+                # only what lies in the report directory: key logs and the configs
+                # the tunnels really ran stay private (redacted copies are published)
+                if name not in artifacts and path.exists() and path.is_relative_to(workdir):
                     artifacts[name] = os.path.relpath(path, self.report_dir)
+            keylog = obs.artifacts.get("keylog")
+            if self.dirs.keep_keys and keylog is not None:
+                notes.append(
+                    Note(
+                        "keylog-kept",
+                        "TLS key log kept outside the report directory (--keep-keys)",
+                        f"{keylog} (mode 0600): it decrypts this item's pcap; "
+                        "do not share it with the report",
+                    )
+                )
             notes.extend(Note("rewrite", "Rewritten for loopback", n) for n in obs.notes)
         result = ScenarioResult(
             scenario_id=scenario.id,
@@ -230,36 +309,57 @@ class Runner:
         return result
 
     def run(self, items: Sequence[Item]) -> RunResult:
+        """Run every item; on a stop signal, return what finished (``interrupted``)."""
         started = datetime.now(UTC)
         results: list[ScenarioResult | None] = [None] * len(items)
 
         def one(index: int) -> None:
+            if signals.STOPPING.is_set():
+                return
             result = self.run_item(items[index])
+            if signals.STOPPING.is_set():
+                return  # finished while its tunnels were being torn down: not a result
             results[index] = result
             if self.observer is not None:
                 self.observer(items[index], result)
 
+        interrupted: str | None = None
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="scenario")
         try:
             for future in [pool.submit(one, i) for i in range(len(items))]:
-                future.result()
+                try:
+                    future.result()
+                except KeyboardInterrupt:
+                    if not signals.STOPPING.is_set():
+                        raise  # a bare KeyboardInterrupt from a worker: not a signal
+        except KeyboardInterrupt as exc:
+            # a stop signal: run nothing more; the items under way see their tunnels
+            # stopped (signals.abort_everything) and end within their bounded waits.
+            # A later signal is only noted by the handler, so this wait completes.
+            signals.STOPPING.set()
+            interrupted = getattr(exc, "signame", "SIGINT")
+            pool.shutdown(wait=True, cancel_futures=True)
         except BaseException:
-            # Ctrl-C or a bug: run nothing more; the scenarios under way stop their
-            # tunnels, containers and threads on their own way out (bounded waits)
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+        if interrupted is None and signals.STOPPING.is_set():
+            interrupted = signals.stop_reason() or "SIGINT"
         return RunResult(
             started=started,
             finished=datetime.now(UTC),
             harness_version=__version__,
             host=host_facts(),
             results=tuple(r for r in results if r is not None),
+            interrupted=interrupted,
         )
 
 
 def verdict_exit_code(run: RunResult) -> int:
-    """0 all pass, 1 any fail, 2 a harness/usage error or an inconclusive result."""
+    """0 all pass, 1 any fail, 2 a harness/usage error or an inconclusive result;
+    128 + signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP) for an interrupted run."""
+    if run.interrupted:
+        return 128 + int(getattr(signal.Signals, run.interrupted, signal.SIGINT))
     if any(r.error for r in run.results):
         return 2
     counts = run.counts()

@@ -83,8 +83,23 @@ def _drop_privileges(resolved: ResolvedConfig) -> None:
         raise HarnessError(f"setuid/setgid: {exc.strerror}") from None
 
 
+def private_file(path: str) -> None:
+    """Create ``path`` for appending secrets, owner-only; an existing file (e.g. a
+    0644 key log from elsewhere) is tightened to 0600 before a secret is added."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError as exc:
+        raise HarnessError(f"--keylog {path}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def run(path: str, options: TunnelOptions) -> int:
-    """Run the tunnel in the foreground until SIGINT/SIGTERM. Returns the exit code."""
+    """Run the tunnel in the foreground until SIGINT, SIGTERM or SIGHUP. Returns the
+    exit code: 128 + the signal (130, 143, 129), as every harness command stopped by
+    a signal; a later signal during the clean-up is only noted."""
     resolved = load(path)
     log = make_log(resolved, options)
     log.log(NOTICE, "ui", f"fixs-harness python tunnel reading configuration from file {path}")
@@ -92,6 +107,8 @@ def run(path: str, options: TunnelOptions) -> int:
         log.log(NOTICE, "ui", "foreground = no: the Python tunnel always runs in the foreground")
     if resolved.globals.syslog and resolved.globals.output is None:
         log.log(NOTICE, "ui", "syslog is not used: logging to stderr")
+    if options.keylog_path:
+        private_file(options.keylog_path)
     try:
         limit = {} if options.max_clients is None else {"max_clients": options.max_clients}
         tunnel = Tunnel(
@@ -105,11 +122,16 @@ def run(path: str, options: TunnelOptions) -> int:
         log.close()
         raise
     stop = threading.Event()
+    caught: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if not caught:
+            caught.append(signum)
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     try:
         tunnel.start()
         _drop_privileges(resolved)
@@ -119,7 +141,7 @@ def run(path: str, options: TunnelOptions) -> int:
         while not stop.wait(0.5):
             pass
         log.log(NOTICE, "ui", "Terminated")
-        return 0
+        return 128 + caught[0] if caught else 0
     finally:
         tunnel.stop()
         for s, handler in previous.items():

@@ -15,18 +15,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from harness.cli import main as cli_main
 from harness.evidence.pack import keylog_secrets
 from harness.evidence.pcapng import PcapngWriter
 from harness.pki import TestPKI
+from harness.runner.rundir import RunDirs
 from harness.scenario import load_scenario
 from harness.stunnelconf.semantics import parse_psk_secrets
 from tests.certify.peers import GUIDE_CIPHERS, s_server, server_args
@@ -59,6 +65,38 @@ def harness(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[
         timeout=300,
         cwd=cwd,
     )
+
+
+@dataclass
+class InProcess:
+    returncode: int
+    stdout: str
+
+
+def harness_in_process(*args: str | Path) -> InProcess:
+    """``fixs-harness ARGS`` in this process (so the work-directory snapshot below
+    sees the run's private files before they are deleted)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        code = cli_main([str(a) for a in args])
+    return InProcess(code, buffer.getvalue())
+
+
+@contextlib.contextmanager
+def snapshot_work_dirs(into: Path) -> Iterator[None]:
+    """Copy each run's private work directory (test PKI, key logs) to
+    ``into/<report dir name>`` just before the run deletes it: the test needs the
+    run's secrets to look for them in the pack. A spy, not a change of behaviour."""
+    original = RunDirs.close
+
+    def close(self: RunDirs) -> list[Path]:
+        if not self._closed and self.work_dir.exists():
+            shutil.copytree(self.work_dir, into / self.report_dir.name, dirs_exist_ok=True)
+        return original(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(RunDirs, "close", close)
+        yield
 
 
 def tshark_comments(capture: Path) -> list[str]:
@@ -100,29 +138,32 @@ def run_packs(
     for name in SCENARIOS:
         shutil.copy(GUIDE / name, src / name)
     (src / "rehearsal.yaml").write_text(rehearsal_checkip_wrong())
-    proc = harness("run", src, "--report-dir", tmp / "report", "--evidence", tmp / "pack",
-                   "--sign-key", keys[0])  # fmt: skip
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "evidence  pack: " in proc.stdout and "signed, no secrets" in proc.stdout
-    proc = harness("run", src, "--report-dir", tmp / "report-keys", "--evidence",
-                   tmp / "pack-keys", "--include-keys")  # fmt: skip
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    with snapshot_work_dirs(tmp / "work"):
+        proc = harness_in_process("run", src, "--report-dir", tmp / "report", "--evidence",
+                                  tmp / "pack", "--sign-key", keys[0])  # fmt: skip
+        assert proc.returncode == 1, proc.stdout
+        assert "evidence  pack: " in proc.stdout and "signed, no secrets" in proc.stdout
+        proc = harness_in_process("run", src, "--report-dir", tmp / "report-keys", "--evidence",
+                                  tmp / "pack-keys", "--include-keys")  # fmt: skip
+        assert proc.returncode == 1, proc.stdout
     return src, tmp / "report", tmp / "pack", tmp / "pack-keys"
 
 
 def run_secrets(src: Path, report: Path) -> tuple[list[str], list[str]]:
-    """(the run's secrets, the TLS session secrets of its key logs)."""
+    """(the run's secrets, the TLS session secrets of its key logs), read from the
+    snapshot of the run's private work directory (the report directory holds none)."""
     secrets: list[str] = []
     for path in src.glob("*.yaml"):
         secrets += load_scenario(path).secrets()
-    pki = report / "pki"
+    work = report.parent / "work" / report.name
+    pki = work / "pki"
     for name in ("psk.txt", "psk-wrong-key.txt", "psk-unknown-identity.txt"):
         text = (pki / name).read_text()
         secrets += [e.key.decode() for e in parse_psk_secrets(text, path=name, hex_keys=False)]
     for key in pki.glob("*.key"):
         body = [ln for ln in key.read_text().splitlines() if ln and not ln.startswith("-----")]
         secrets += body[:3]  # three 64-character lines of each private key
-    session = keylog_secrets(p.read_text() for p in (report / "artifacts").rglob("tls.keylog"))
+    session = keylog_secrets(p.read_text() for p in work.rglob("*.keylog"))
     assert len(secrets) > 10 and len(session) > 10
     return [s for s in secrets if len(s) >= 8], session
 
@@ -154,7 +195,8 @@ def test_pack_holds_no_secret(run_packs: tuple[Path, Path, Path, Path]) -> None:
     # tunnel logs, configs and per-item pcaps sit where report.html links them; no key log
     assert len(list((pack / "reports" / "artifacts").rglob("client.log"))) == 5
     proxy_conf = next((pack / "reports" / "artifacts").rglob("guide-3a-http-connect/*/client.conf"))
-    assert "protocolPassword = <redacted>" in proxy_conf.read_text()
+    # redacted already in the report directory (the run publishes redacted configs)
+    assert "protocolPassword = ***" in proxy_conf.read_text()
     assert list(pack.rglob("*.keylog")) == []
 
 

@@ -90,7 +90,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 
 def test_runs_in_foreground_until_sigterm(tmp_path: Path, pki: TestPKI, echo: EchoServer) -> None:
-    """A good config: bound port logged, traffic flows, SIGTERM stops it (exit 0)."""
+    """A good config: bound port logged, traffic flows, SIGTERM stops it (exit 143 = 128 + SIGTERM, issue 15)."""
     server_conf = tmp_path / "server.conf"
     server_conf.write_text(
         "foreground = yes\ndebug = info\n"
@@ -116,7 +116,7 @@ def test_runs_in_foreground_until_sigterm(tmp_path: Path, pki: TestPKI, echo: Ec
             tls.sendall(b"ping")
             assert tls.recv(4) == b"ping"
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        assert proc.wait(10) == 143
     finally:
         if proc.poll() is None:
             proc.kill()
