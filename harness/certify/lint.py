@@ -388,12 +388,18 @@ def lint_text(text: str, profile: Profile, *, path: str = "<string>") -> list[Fi
 
 
 def lint_file(path: str, profile: Profile) -> list[Finding]:
-    """Read and lint one file (an unreadable file is a HarnessError)."""
+    """Read and lint one file.
+
+    Raises:
+        HarnessError: the file cannot be read; a ConfigError (file:line) when it is
+            not UTF-8 text.
+    """
     from harness.errors import HarnessError
+    from harness.stunnelconf.parser import decode_config
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise HarnessError(f"cannot read {path}: {exc.strerror}") from None
-    return lint_text(text, profile, path=path)
+    return lint_text(decode_config(data, path=path), profile, path=path)

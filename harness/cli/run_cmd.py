@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from harness.checks.model import RunResult
     from harness.runner.pairs import BackendPair
 
 from harness.cli.common import REPORT_FORMATS, parse_formats
@@ -103,9 +104,7 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from rich.console import Console
-    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from harness.errors import HarnessError
     from harness.profiles import load_profile
@@ -138,9 +137,17 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         raise HarnessError(f"no scenario files under {', '.join(map(str, paths))}")
     if args.list:
+        # a file that does not load is listed with its error (once, not per pair)
+        # and makes the listing exit 2: it would be an error in the run too
+        broken: dict[Path, str] = {}
         for item in items:
-            print(item.id)
-        return 0
+            if item.load_error is not None:
+                broken.setdefault(item.path, str(item.load_error))
+            else:
+                print(item.id)
+        for message in broken.values():
+            print(f"error: {message}")
+        return 2 if broken else 0
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -164,6 +171,16 @@ def run(args: argparse.Namespace) -> int:
         )
         result = runner.run(items)
     written = write_reports(result, args.report_dir, formats, secrets=sorted(runner.secrets))
+    print_run(result, written)
+    return verdict_exit_code(result)
+
+
+def print_run(result: RunResult, written: dict[str, Path]) -> None:
+    """The result table, each failed or inconclusive check, the totals and where the
+    reports are (``run`` and ``rehearse`` print the same)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
 
     table = Table(
         title=f"fixs-harness: {len(result.results)} result(s) in {result.duration_s:.1f} s"
@@ -206,10 +223,14 @@ def run(args: argparse.Namespace) -> int:
             if c.reason:
                 detail += f" [{c.reason}]"
             out.print(f"{label} {where} {escape(detail)}")
-    counts = {k.value: v for k, v in result.counts().items()}
+    # an item that errored (a scenario that did not load, a tunnel that would not
+    # start) is counted as an error, apart from the inconclusive ones
+    tally = {"pass": 0, "fail": 0, "inconclusive": 0, "error": 0}
+    for r in result.results:
+        tally["error" if r.error else r.verdict.value] += 1
     out.print(
-        f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"
+        f"{tally['pass']} passed, {tally['fail']} failed, {tally['inconclusive']} inconclusive, "
+        f"{tally['error']} error(s)"
     )
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}")
-    return verdict_exit_code(result)

@@ -123,7 +123,11 @@ class Runner:
         timeout: float = 10.0,
         workers: int = 2,
         observer: Callable[[Item, ScenarioResult | None], None] | None = None,
+        observe_fn: Callable[[Scenario, BackendPair, RunContext, Path], Observation] = observe,
     ) -> None:
+        # observe_fn: how one item is run and watched (``rehearse --connect`` runs only
+        # our client tunnel against a real endpoint); the rest of the run is the same
+        self._observe = observe_fn
         self.report_dir = report_dir
         self.run_id = uuid.uuid4().hex[:12]
         self.artifacts = report_dir / "artifacts"
@@ -165,7 +169,7 @@ class Runner:
         error: str | None = None
         try:
             profile = load_profile(scenario.profile)
-            obs = observe(scenario, item.pair, self.ctx, workdir)
+            obs = self._observe(scenario, item.pair, self.ctx, workdir)
             obs.expected_psk_identity = _expected_psk_identity(obs)
             checks = evaluate(expect, profile, obs)
             if obs.handshake is not None and obs.handshake.cipher_selected is not None:
