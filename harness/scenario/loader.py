@@ -9,6 +9,7 @@ file and the line of the offending key.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -125,6 +126,12 @@ class _Doc(BaseModel):
 
 
 class TunnelDoc(_Doc):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"oneOf": [{"required": ["stunnel"]}, {"required": ["stunnel_file"]}]},
+    )
+
     stunnel: str | None = Field(
         default=None,
         min_length=1,
@@ -360,7 +367,7 @@ def _tunnel_conf(doc: TunnelDoc, loc: Locator, side: str) -> EmbeddedConf:
     if doc.stunnel_file is not None:
         path = Path(doc.stunnel_file)
         if not path.is_absolute():
-            path = scenario_dir / path
+            path = Path(os.path.normpath(scenario_dir / path))
         return read_conf_file(path, loc.location((*base, "stunnel_file")), doc.section)
     assert doc.stunnel is not None
     return EmbeddedConf(
