@@ -378,6 +378,15 @@ def _tunnel_conf(doc: TunnelDoc, loc: Locator, side: str) -> EmbeddedConf:
     )
 
 
+def _profile_ref(profile: str, loc: Locator) -> str:
+    """A profile file named relatively resolves against the scenario file's directory
+    (when it is there; otherwise it is left as written, as before)."""
+    if not ("/" in profile or profile.endswith((".yaml", ".yml"))) or os.path.isabs(profile):
+        return profile
+    candidate = Path(loc.path).resolve().parent / profile
+    return os.path.normpath(candidate) if candidate.is_file() else profile
+
+
 def scenario_from_doc(doc: ScenarioDoc, loc: Locator) -> Scenario:
     """Build the frozen Scenario from a validated document and its locator."""
     server = _tunnel_conf(doc.tunnels.server, loc, "server")
@@ -418,7 +427,7 @@ def scenario_from_doc(doc: ScenarioDoc, loc: Locator) -> Scenario:
         title=doc.title,
         guide_section=doc.guide_section,
         description=doc.description.strip(),
-        profile=doc.profile,
+        profile=_profile_ref(doc.profile, loc),
         tags=tuple(doc.tags),
         server_conf=server,
         client_conf=client,
