@@ -185,7 +185,9 @@ class ScenarioItem(pytest.Item):
         if not isinstance(excinfo.value, ScenarioFailure):
             return str(super().repr_failure(excinfo))
         r = excinfo.value.result
-        lines = [f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {r.verdict.value}"]
+        # a scenario that did not load (or a tunnel that would not start) is an error
+        status = "error" if r.error else r.verdict.value
+        lines = [f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {status}"]
         if r.error:
             lines.append(f"  error: {r.error}")
         for c in r.checks:

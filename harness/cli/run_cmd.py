@@ -225,9 +225,7 @@ def print_run(result: RunResult, written: dict[str, Path]) -> None:
             out.print(f"{label} {where} {escape(detail)}")
     # an item that errored (a scenario that did not load, a tunnel that would not
     # start) is counted as an error, apart from the inconclusive ones
-    tally = {"pass": 0, "fail": 0, "inconclusive": 0, "error": 0}
-    for r in result.results:
-        tally["error" if r.error else r.verdict.value] += 1
+    tally = result.tally()
     out.print(
         f"{tally['pass']} passed, {tally['fail']} failed, {tally['inconclusive']} inconclusive, "
         f"{tally['error']} error(s)"

@@ -28,6 +28,7 @@ loader, one layer up, can share it.
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -312,6 +313,14 @@ def located_validation_error(
             continue
         seen.add((line, found))
         problems.append((line, _describe(err, found, loc, model)))
+    # "missing 'title'" beside "unknown key 'titel' (did you mean 'title'?)" is one
+    # mistake: keep the suggestion, drop the missing-key report it explains
+    suggested = {m.group(1) for _, text in problems if (m := _SUGGESTION.search(text))}
+    problems = [
+        (line, text)
+        for line, text in problems
+        if not ((m := _MISSING.match(text)) and m.group(1) in suggested)
+    ]
     problems.sort(key=lambda p: p[0])
     if not problems:
         return LocatedError(locator.location(), f"invalid {what}")
@@ -323,6 +332,10 @@ def located_validation_error(
         more = f" and {len(rest) - 5} more" if len(rest) > 5 else ""
         message += f" (also {others}{more})"
     return LocatedError(SourceLocation(locator.path, first_line), message)
+
+
+_SUGGESTION = re.compile(r"\(did you mean '([^']+)'\?\)")
+_MISSING = re.compile(r"missing required key '([^']+)'")
 
 
 def _dotted(path: Iterable[str | int]) -> str:

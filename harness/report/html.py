@@ -241,11 +241,12 @@ def _matrix(run: RunResult, slugs: dict[tuple[str, str], str]) -> str:
 
 
 def render_html(run: RunResult) -> str:
-    counts = run.counts()
+    counts = run.tally()
     slugs = {(r.scenario_id, r.backend_pair): _slug(r, i) for i, r in enumerate(run.results)}
     summary = (
-        f"{_badge(run.verdict)} {len(run.results)} result(s): {counts[Verdict.PASS]} pass, "
-        f"{counts[Verdict.FAIL]} fail, {counts[Verdict.INCONCLUSIVE]} inconclusive · "
+        f"{_badge(run.verdict)} {len(run.results)} result(s): {counts['pass']} pass, "
+        f"{counts['fail']} fail, {counts['inconclusive']} inconclusive, "
+        f"{counts['error']} error(s) · "
         f"{run.duration_s:.1f} s · harness {escape(run.harness_version)} · "
         f"Python {escape(run.host.python)} · OpenSSL {escape(run.host.openssl or '?')} · "
         f"stunnel {escape(run.host.stunnel or 'not installed')}"

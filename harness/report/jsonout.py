@@ -133,7 +133,12 @@ class SummaryOut(_Out):
     total: int
     passed: int
     failed: int
-    inconclusive: int
+    inconclusive: int = Field(description="results that could not be judged (errors apart)")
+    errors: int = Field(
+        default=0,
+        description="results that did not run: a scenario that did not load, a tunnel "
+        "that would not start",
+    )
     verdict: VerdictName
 
 
@@ -234,7 +239,7 @@ def _result(r: ScenarioResult) -> ResultOut:
 
 
 def report_model(run: RunResult) -> ReportOut:
-    counts = run.counts()
+    counts = run.tally()
     return ReportOut(
         schema_version=SCHEMA_VERSION,
         harness_version=run.harness_version,
@@ -249,9 +254,10 @@ def report_model(run: RunResult) -> ReportOut:
         ),
         summary=SummaryOut(
             total=len(run.results),
-            passed=counts[Verdict.PASS],
-            failed=counts[Verdict.FAIL],
-            inconclusive=counts[Verdict.INCONCLUSIVE],
+            passed=counts["pass"],
+            failed=counts["fail"],
+            inconclusive=counts["inconclusive"],
+            errors=counts["error"],
             verdict=_result_verdict(run.verdict),
         ),
         backend_pairs=list(run.backend_pairs),

@@ -19,13 +19,13 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(run: RunResult) -> str:
-    counts = run.counts()
+    counts = run.tally()
     lines = [
         "# fixs-harness report",
         "",
         f"**{_MARK[run.verdict]}** — {len(run.results)} result(s): "
-        f"{counts[Verdict.PASS]} pass, {counts[Verdict.FAIL]} fail, "
-        f"{counts[Verdict.INCONCLUSIVE]} inconclusive; "
+        f"{counts['pass']} pass, {counts['fail']} fail, "
+        f"{counts['inconclusive']} inconclusive, {counts['error']} error(s); "
         f"{run.duration_s:.1f} s; harness {run.harness_version}, "
         f"OpenSSL {run.host.openssl or '?'}, stunnel {run.host.stunnel or 'not installed'}.",
         "",
