@@ -164,7 +164,6 @@ _SPECS: tuple[OptionSpec, ...] = (
     _b("TIMEOUTclose", Kind.INT, python=P),
     _b("TIMEOUTconnect", Kind.INT, python=P),
     _b("TIMEOUTidle", Kind.INT, python=P),
-    _b("TIMEOUTocsp", Kind.INT, python=P),
     _b("transparent", Kind.STRING),
     _b("verify", Kind.VERIFY_LEVEL, python=P),
     _b("verifyChain", Kind.BOOL, python=P),

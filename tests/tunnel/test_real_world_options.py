@@ -82,11 +82,17 @@ def test_cipher_server_preference_on_the_wire(tmp_path: Path) -> None:
 
 
 def test_no_tls12_refuses_a_tls12_client(tmp_path: Path) -> None:
+    # the server speaks TLS 1.2 and 1.3 less what the option removes: 1.3 only; the
+    # TLS 1.2-only client must get protocol_version (a server with no version left
+    # at all would close before reading, which proves nothing)
     extra = "      options = NO_TLSv1_2\n"
+    server_range = "      sslVersionMin = TLSv1.2\n"
     results = _run(
         tmp_path,
         {
-            "notls12": SCENARIO.format(id="notls12", server_extra=extra, expect=REFUSED),
+            "notls12": SCENARIO.format(id="notls12", server_extra=extra, expect=REFUSED).replace(
+                "      sslVersion = TLSv1.2\n", server_range, 1
+            ),
             "control12": SCENARIO.format(
                 id="control12", server_extra="", expect=ACCEPTED.format(code="0xC030")
             ),
