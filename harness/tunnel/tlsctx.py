@@ -361,6 +361,13 @@ class ServiceTLS:
                 raise _file_error(
                     svc, "CRLfile", f"Failed to load {svc.crl_file} revocation lookup file: {exc}"
                 ) from None
+            if not crls:
+                # stunnel refuses a CRLfile without a CRL in it; so do we
+                raise _file_error(
+                    svc,
+                    "CRLfile",
+                    f"Failed to load {svc.crl_file} revocation lookup file: no CRL in it",
+                )
             for crl in crls:
                 store.add_crl(crl)
             self._ui(DEBUG, f"Loaded {svc.crl_file} revocation lookup file")

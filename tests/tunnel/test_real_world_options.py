@@ -151,3 +151,23 @@ def test_docs_option_table_is_current() -> None:
     start = doc.index("<!-- option-table:start -->\n") + len("<!-- option-table:start -->\n")
     end = doc.index("<!-- option-table:end -->")
     assert doc[start:end] == option_status_table()
+
+
+def test_crlfile_without_a_crl_is_refused_as_stunnel_refuses_it(tmp_path: Path) -> None:
+    """stunnel 5.68: 'Failed to load ... revocation lookup file'; on main --check
+    accepted it. The control: the PKI's real CRL file is accepted."""
+    from harness.cli import main
+    from harness.pki import TestPKI
+
+    pki = TestPKI.create(tmp_path / "pki")
+    empty = tmp_path / "empty.crl"
+    empty.write_text("")
+    conf = tmp_path / "c.conf"
+    base = (
+        "[c]\nclient = yes\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:9\n"
+        f"verifyChain = yes\nCAfile = {pki.root_ca_path}\nCRLfile = "
+    )
+    conf.write_text(base + f"{empty}\n")
+    assert main(["tunnel", "--check", str(conf)]) == 2
+    conf.write_text(base + f"{pki.crl_path}\n")
+    assert main(["tunnel", "--check", str(conf)]) == 0
