@@ -29,6 +29,16 @@ from harness.stunnelconf import parse_config
 
 HAVE_STUNNEL = LocalStunnelBackend().check().ok
 needs_stunnel = pytest.mark.skipif(not HAVE_STUNNEL, reason="no stunnel binary")
+
+
+def _docker_ok() -> bool:
+    from harness.runner.pairs import make_backend
+
+    return all(
+        make_backend(f"stunnel-docker/{s}").check().ok for s in ("bullseye", "bookworm", "trixie")
+    )
+
+
 PASSWORD = "s3cret-Rehearsal-pw"
 
 
@@ -142,6 +152,24 @@ def test_two_files_on_the_four_local_pairs(tmp_path: Path, pki: TestPKI) -> None
         assert ids["tls.cipher.expected"] == "pass"
     for name in ("report.json", "junit.xml", "report.html", "summary.md"):
         assert (elsewhere / "out" / name).stat().st_size > 0
+
+
+@pytest.mark.docker
+def test_two_files_on_the_stunnel_versions_in_containers(tmp_path: Path, pki: TestPKI) -> None:
+    if not _docker_ok():
+        pytest.skip("no Docker engine or stunnel images")
+    client, server = _files(tmp_path, pki)
+    args = ["rehearse", "--client", str(client), "--server", f"{server}:fix-server"]
+    args += ["--sender", "ME", "--target", "THEM", "--report-dir", "out"]
+    args += ["-p", "stunnel-docker/bullseye:stunnel-docker/trixie"]
+    args += ["-p", "python:stunnel-docker/bookworm"]
+    proc = fixs(tmp_path, *args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pairs = sorted(r["backend_pair"] for r in _report(tmp_path / "out")["results"])  # type: ignore[attr-defined]
+    assert pairs == [
+        "python:stunnel-docker/bookworm",
+        "stunnel-docker/bullseye:stunnel-docker/trixie",
+    ]
 
 
 def test_two_files_negative_control_wrong_pin_fails(tmp_path: Path, pki: TestPKI) -> None:
