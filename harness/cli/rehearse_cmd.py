@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.runner.rehearse import (
         ConfRef,
         EndpointRunner,
+        conf_secrets,
         endpoint_pair,
         load_credentials_file,
         load_fix_settings,
@@ -174,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
             avail = make_backend(name).check()
             if not avail.ok:
                 raise HarnessError(f"backend {name} cannot run here: {avail.reason}")
+    runner.secrets.update(conf_secrets(scenario))  # our PSK keys never reach a report
     items = [Item(Path(str(ConfRef.parse(args.client).path)), scenario, pair) for pair in pairs]
     result = runner.run(items)
     written = write_reports(result, args.report_dir, formats, secrets=sorted(runner.secrets))

@@ -368,6 +368,36 @@ def rehearsal_scenario(
     )
 
 
+def conf_secrets(scenario: Scenario) -> list[str]:
+    """The PSK keys in the PSKsecrets files the rehearsal's configs name, as written
+    (the report writers refuse to write a report that contains one)."""
+    from harness.stunnelconf.paths import absolutize_paths
+
+    out: list[str] = []
+    for conf in (scenario.client_conf, scenario.server_conf):
+        if not conf.text:
+            continue
+        try:
+            config = parse_config(conf.text, path=conf.location.path)
+            if conf.base_dir is not None:
+                config = absolutize_paths(config, conf.base_dir)
+            services = resolve(config, validate=False).services
+        except HarnessError:
+            continue
+        for svc in services:
+            if not svc.psk_secrets:
+                continue
+            try:
+                text = Path(svc.psk_secrets).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in text.splitlines():
+                key = line.strip().partition(":")[2]
+                if len(key) >= 8:
+                    out.append(key)
+    return out
+
+
 # --- our client against a real endpoint ---------------------------------------------
 
 
@@ -494,6 +524,7 @@ __all__ = [
     "ConfRef",
     "EndpointRunner",
     "SessionSpec",
+    "conf_secrets",
     "endpoint_pair",
     "infer_auth",
     "load_credentials_file",

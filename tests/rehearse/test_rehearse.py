@@ -335,3 +335,36 @@ def test_fix_session_is_required(tmp_path: Path, pki: TestPKI) -> None:
     proc = fixs(tmp_path, "rehearse", "--client", str(client), "--server", f"{server}:fix-server")
     assert proc.returncode == 2
     assert "SenderCompID and TargetCompID" in proc.stderr
+
+
+def test_psk_files_relative_to_each_conf_and_keys_kept_out_of_reports(
+    tmp_path: Path, pki: TestPKI
+) -> None:
+    """The issue's case: ``PSKsecrets = my-psk.txt`` beside each conf, run from
+    elsewhere. Control: a server file with another key fails the PSK checks."""
+    key = "Rehearsal-PSK-key-0123456789abcdef"
+    for side, name in (("a", "my-psk.txt"), ("b", "their-psk.txt")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / name).write_text(f"clientQA1:{key}\n")
+        (tmp_path / side / name).chmod(0o600)
+    (tmp_path / "a" / "c.conf").write_text(
+        "[psk-client]\nclient = yes\naccept = 2002\nconnect = 192.168.153.32:7777\n"
+        "PSKsecrets = my-psk.txt\nciphers = PSK-AES256-CBC-SHA\nsslVersion = TLSv1.2\n"
+    )
+    (tmp_path / "b" / "s.conf").write_text(
+        "[psk-server]\naccept = 7777\nconnect = 3003\nPSKsecrets = their-psk.txt\n"
+        "ciphers = PSK-AES256-CBC-SHA\nsslVersion = TLSv1.2\n"
+    )
+    args = ["rehearse", "--client", str(tmp_path / "a" / "c.conf")]
+    args += ["--server", str(tmp_path / "b" / "s.conf"), "--sender", "ME", "--target", "THEM"]
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    proc = fixs(elsewhere, *args, "--report-dir", "out")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in ("report.json", "junit.xml", "report.html", "summary.md"):
+        assert key not in (elsewhere / "out" / name).read_text()
+    checks = {c["id"]: c["verdict"] for c in _report(elsewhere / "out")["results"][0]["checks"]}  # type: ignore[index]
+    assert checks["auth.psk-suite"] == "pass"
+    (tmp_path / "b" / "their-psk.txt").write_text("clientQA1:Another-PSK-key-0123456789abcdef\n")
+    proc = fixs(elsewhere, *args, "--report-dir", "out2")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
