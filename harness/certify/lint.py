@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 
@@ -362,7 +362,12 @@ class _Linter:
                     ": TLS 1.3 is negotiable with a modern peer, and 'ciphers' does not "
                     "apply to TLS 1.3 (its suites are 'ciphersuites')"
                 )
-            fix = "sslVersion" if len(self.profile.tls_versions) == 1 else "sslVersionMax"
+            # sslVersion is deprecated since 5.45: suggest the pair of bounds
+            fix = (
+                "sslVersionMin = sslVersionMax"
+                if len(self.profile.tls_versions) == 1
+                else "sslVersionMax"
+            )
             message += (
                 f"; the profile allows {', '.join(self.profile.tls_versions)}: "
                 f"set {fix} = {self.profile.newest_version}"
@@ -623,8 +628,24 @@ def lint_text(
             )
         findings.extend(linter.service_rules(svc))
     findings.extend(linter.global_rules(resolved.globals))
-    # the same service-level default may trip a rule once per service: keep one
-    unique = list(dict.fromkeys(findings))
+    # the same service-level default (a global-section line) may trip a rule once per
+    # service: one finding per rule and line, naming every service it concerns
+    merged: dict[tuple[str, SourceLocation], Finding] = {}
+    services: dict[tuple[str, SourceLocation], list[str]] = {}
+    for f in dict.fromkeys(findings):
+        key = (f.rule, f.location)
+        name = f.message[1 : f.message.index("]")] if f.message.startswith("[") else None
+        if key not in merged:
+            merged[key] = f
+            services[key] = [name] if name else []
+        elif name and name not in services[key]:
+            services[key].append(name)
+    unique = []
+    for key, f in merged.items():
+        names = services[key]
+        if len(names) > 1:
+            f = replace(f, message=f"[{', '.join(names)}]" + f.message[len(names[0]) + 2 :])
+        unique.append(f)
     return sorted(unique, key=lambda f: (f.location.path, f.location.line, f.rule))
 
 

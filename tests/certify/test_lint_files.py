@@ -150,3 +150,14 @@ def test_cli_stunnel_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["lint", "--stunnel", "5.41", str(conf)]) == 2
     assert main(["lint", "--stunnel", "5.74", "--no-files", str(conf)]) == 1
     assert "stunnel 5.74" in capsys.readouterr().out
+
+
+def test_a_global_default_is_one_finding_naming_every_service(guide: Profile) -> None:
+    conf = Path(__file__).resolve().parents[1] / "tunnel" / "corpus" / "22-global-defaults.conf"
+    found = [
+        f
+        for f in lint_file(str(conf), guide, check_files=False)
+        if f.rule == "option.sslversion-deprecated"
+    ]
+    assert len(found) == 1 and found[0].location.line == 3
+    assert found[0].message.startswith("[broker-a, broker-b] stunnel 5.68:")
