@@ -1,8 +1,14 @@
 """pytest plugin (entry point ``pytest11``): scenario files as test items.
 
-``pytest scenarios/`` collects every scenario YAML file under a directory named
-``scenarios`` (or any YAML file given on the command line with ``--fixs``) as one
-item per scenario variant × backend pair. An item runs the scenario through the
+Collection rule (the same inside and outside this repository): a ``.yaml``/``.yml``
+file is a scenario when
+
+1. it is named on the command line (``pytest my.yaml``, ``pytest my.yaml::id``), or
+2. it lies under a directory named ``scenarios`` (``pytest DIR`` of an ``init``
+   project, ``pytest scenarios/``), or
+3. ``--fixs`` is given (then every YAML file pytest meets is a scenario).
+
+Each becomes one item per scenario variant × backend pair. An item runs the scenario through the
 harness runner; a failed check fails the item with the scenario file and line, the
 check id, expected vs observed, the guide section and the pcap path. An
 inconclusive result fails the item too (a check that could not run is never a
@@ -12,7 +18,9 @@ A malformed scenario fails only its own item, with file:line. A backend that
 cannot run here is a skip, except when the environment says ``CI=true``: then it is
 a failure, so that a green CI means the real thing ran.
 
-Options: ``--fixs-pair CLIENT:SERVER`` (repeatable; default python:python),
+Default pairs (inside and outside the repository alike): the four local pairs,
+python:python, python:stunnel-local, stunnel-local:python, stunnel-local:stunnel-local.
+Options: ``--fixs-pair CLIENT:SERVER`` (repeatable; replaces the default),
 ``--fixs-local-pairs``, ``--fixs-matrix``, ``--fixs-report-dir DIR`` (reports written at the end of the
 session), ``--fixs-capture``. Markers: ``fixs_backend_python``,
 ``fixs_backend_stunnel_local``, ``fixs_backend_docker``.
@@ -40,7 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="CLIENT:SERVER",
-        help="backend pair to run each scenario on (repeatable; default python:python)",
+        help="backend pair to run each scenario on (repeatable; default: the four local "
+        "pairs of python and stunnel-local)",
     )
     group.addoption(
         "--fixs-local-pairs",
@@ -93,17 +102,37 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _pairs(config: pytest.Config) -> list[Any]:
     from harness.runner.pairs import select_pairs
 
-    return select_pairs(
-        config.getoption("--fixs-pair"),
-        local=config.getoption("--fixs-local-pairs"),
-        matrix=config.getoption("--fixs-matrix"),
-    )
+    explicit = config.getoption("--fixs-pair")
+    local = config.getoption("--fixs-local-pairs")
+    matrix = config.getoption("--fixs-matrix")
+    # nothing asked for: the four local pairs, whether pytest runs in this
+    # repository (whose pyproject also says --fixs-local-pairs) or anywhere else
+    return select_pairs(explicit, local=local or not (explicit or matrix), matrix=matrix)
+
+
+def _named_on_command_line(config: pytest.Config, file_path: Path) -> bool:
+    base = Path(config.invocation_params.dir)
+    for arg in config.args:
+        name = str(arg).split("::", 1)[0]
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        path = Path(name)
+        if not path.is_absolute():
+            path = base / path
+        if path.resolve() == file_path.resolve():
+            return True
+    return False
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
-    if parent.config.getoption("--fixs") or "scenarios" in file_path.parts[:-1]:
+    config = parent.config
+    if (
+        config.getoption("--fixs")
+        or "scenarios" in file_path.parts[:-1]
+        or _named_on_command_line(config, file_path)
+    ):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
@@ -179,7 +208,9 @@ class ScenarioItem(pytest.Item):
         if not isinstance(excinfo.value, ScenarioFailure):
             return str(super().repr_failure(excinfo))
         r = excinfo.value.result
-        lines = [f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {r.verdict.value}"]
+        # a scenario that did not load (or a tunnel that would not start) is an error
+        status = "error" if r.error else r.verdict.value
+        lines = [f"{r.source}: scenario {r.scenario_id} on {r.backend_pair}: {status}"]
         expected: set[str] = set()
         if r.selftest is not None:
             # a self-test fails when its expected failures did not happen, or others did

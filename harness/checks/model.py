@@ -235,6 +235,15 @@ class RunResult:
             out[r.verdict] += 1
         return out
 
+    def tally(self) -> dict[str, int]:
+        """Results by outcome for summaries: ``pass``, ``fail``, ``inconclusive`` and
+        ``error`` (a scenario that did not load or whose tunnel would not start is
+        an error, not an inconclusive result)."""
+        out = {"pass": 0, "fail": 0, "inconclusive": 0, "error": 0}
+        for r in self.results:
+            out["error" if r.error else r.verdict.value] += 1
+        return out
+
     @property
     def backend_pairs(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(r.backend_pair for r in self.results))

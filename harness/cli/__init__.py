@@ -28,6 +28,9 @@ from harness.errors import HarnessError
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "run",
+    "rehearse",
+    "scenario",
+    "init",
     "tunnel",
     "pki",
     "fix",

@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "names OpenSSL does not know, suites outside the profile, the guide's PSK "
             "table mismatch, a client without verification, verification without "
             "revocation, short or world-readable PSK keys, TCP_NODELAY turned off, no "
-            "privilege drop, lines wrapped as in the guide's PDF. Each finding has a "
+            "privilege drop, lines wrapped as in the guide's PDF, referenced files that are "
+            "missing, do not parse or leave a private key readable by others, and what "
+            "depends on the stunnel version (--stunnel). Each finding has a "
             "line, a severity and the guide section. Exit 0 clean, 1 findings, 2 error."
         ),
     )
@@ -29,6 +31,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="stunnel-guide-2017",
         help="profile name or file (default: stunnel-guide-2017)",
     )
+    p.add_argument(
+        "--stunnel",
+        default="5.68",
+        metavar="VERSION",
+        help="the stunnel version the findings are for: 5.56, 5.68 (default) or 5.74 "
+        "(default ciphers, deprecated options, hex PSK keys, OCSP defaults)",
+    )
+    p.add_argument(
+        "--no-files",
+        action="store_true",
+        help="do not check the files the config names (cert, key, CAfile, CRLfile, ...)",
+    )
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.set_defaults(func=run)
 
@@ -36,13 +50,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from harness.certify.lint import lint_file
+    from harness.certify.lint import STUNNEL_VERSIONS, lint_file
+    from harness.errors import HarnessError
     from harness.profiles import load_profile
 
+    if args.stunnel not in STUNNEL_VERSIONS:
+        raise HarnessError(f"--stunnel must be one of {', '.join(STUNNEL_VERSIONS)}")
     profile = load_profile(args.profile)
     findings = []
     for path in args.files:
-        findings.extend(lint_file(str(path), profile))
+        findings.extend(
+            lint_file(str(path), profile, stunnel=args.stunnel, check_files=not args.no_files)
+        )
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], indent=2))
     else:

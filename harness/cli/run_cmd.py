@@ -7,8 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rich.console import Console
+
+    from harness.checks.model import RunResult
     from harness.evidence.pack import PackResult
     from harness.runner.pairs import BackendPair
+    from harness.scenario import Scenario
 
 from harness.cli.common import REPORT_FORMATS, add_evidence_flags, check_evidence, parse_formats
 
@@ -122,7 +128,6 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from harness.checks.model import ScenarioResult
     from harness.errors import HarnessError
@@ -165,9 +170,17 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         raise HarnessError(f"no scenario files under {', '.join(map(str, paths))}")
     if args.list:
+        # a file that does not load is listed with its error (once, not per pair)
+        # and makes the listing exit 2: it would be an error in the run too
+        broken: dict[Path, str] = {}
         for item in items:
-            print(item.id)
-        return 0
+            if item.load_error is not None:
+                broken.setdefault(item.path, str(item.load_error))
+            else:
+                print(item.id)
+        for message in broken.values():
+            print(f"error: {message}")
+        return 2 if broken else 0
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -213,6 +226,45 @@ def run(args: argparse.Namespace) -> int:
     finally:
         kept = runner.close()
 
+    out = print_run(result, written, [i.scenario for i in items if i.scenario])
+    if args.evidence is not None:
+        from harness.evidence.collect import pack_run
+
+        pack = pack_run(
+            args.evidence,
+            result,
+            args.report_dir,
+            written,
+            scenario_paths=[i.path for i in items],
+            secrets=runner.secrets,
+            include_keys=args.include_keys,
+            keylogs=keylogs,
+            sign_key=args.sign_key,
+        )
+        out.print(_pack_line(pack), highlight=False)
+    if kept:
+        out.print(
+            f"{len(kept)} TLS key log(s) kept (mode 0600, outside the report directory) "
+            f"under {runner.dirs.work_dir}"
+        )
+    if result.interrupted:
+        console.print(
+            f"fixs-harness: interrupted by {result.interrupted}: "
+            f"{len(result.results)} of {len(items)} item(s) finished and are reported"
+        )
+    return verdict_exit_code(result)
+
+
+def print_run(
+    result: RunResult, written: dict[str, Path], loaded: Sequence[Scenario] = ()
+) -> Console:
+    """The result table, each failed or inconclusive check at the file:line of its
+    expectation (``loaded``: the scenarios, to find those lines), the totals and where
+    the reports are; ``run`` and ``rehearse`` print the same. Returns the console."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(
         title=f"fixs-harness: {len(result.results)} result(s) in {result.duration_s:.1f} s"
     )
@@ -245,12 +297,12 @@ def run(args: argparse.Namespace) -> int:
     out.print(table)
     from harness.scenario.locate import expectation_location
 
-    scenarios = {(i.scenario.id, i.pair.name): i.scenario for i in items if i.scenario}
+    scenarios = {s.id: s for s in loaded}
     for r in result.results:
         # README: "file:line: scenario ID on PAIR: verdict", then per failing check the
         # file:line of the expectation it compares against (the scenario's own line
         # when the profile, not the scenario, set the expectation)
-        scenario = scenarios.get((r.scenario_id, r.backend_pair))
+        scenario = scenarios.get(r.scenario_id)
         if r.verdict.value == "pass" and not r.error:
             continue
         out.print(
@@ -285,10 +337,13 @@ def run(args: argparse.Namespace) -> int:
                 out.print(f"    fix: {escape(c.remedy)}", highlight=False, soft_wrap=True)
             for evidence in c.evidence:
                 out.print(f"    {escape(evidence)}", highlight=False, soft_wrap=True)
-    counts = {k.value: v for k, v in result.counts().items()}
+    # an item that errored (a scenario that did not load, a tunnel that would not
+    # start or died) is counted as an error, apart from the inconclusive ones
+    tally = result.tally()
     held = sum(1 for r in result.results if r.selftest is not None and r.selftest.held)
     summary = (
-        f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"
+        f"{tally['pass']} passed, {tally['fail']} failed, {tally['inconclusive']} inconclusive, "
+        f"{tally['error']} error(s)"
         + (f" ({held} of the passes are self-tests whose failures were expected)" if held else "")
     )
     # checks counted apart: consequences of a failure above, and warnings that do not fail
@@ -300,32 +355,7 @@ def run(args: argparse.Namespace) -> int:
     out.print(summary)
     for fmt, path in written.items():
         out.print(f"{fmt:9} report: {path}")
-    if args.evidence is not None:
-        from harness.evidence.collect import pack_run
-
-        pack = pack_run(
-            args.evidence,
-            result,
-            args.report_dir,
-            written,
-            scenario_paths=[i.path for i in items],
-            secrets=runner.secrets,
-            include_keys=args.include_keys,
-            keylogs=keylogs,
-            sign_key=args.sign_key,
-        )
-        out.print(_pack_line(pack), highlight=False)
-    if kept:
-        out.print(
-            f"{len(kept)} TLS key log(s) kept (mode 0600, outside the report directory) "
-            f"under {runner.dirs.work_dir}"
-        )
-    if result.interrupted:
-        console.print(
-            f"fixs-harness: interrupted by {result.interrupted}: "
-            f"{len(result.results)} of {len(items)} item(s) finished and are reported"
-        )
-    return verdict_exit_code(result)
+    return out
 
 
 def _pack_line(pack: PackResult) -> str:

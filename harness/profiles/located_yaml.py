@@ -14,12 +14,22 @@ Two deliberate departures from PyYAML's defaults:
 * integers written in hex (``0xC030``) stay strings, so that a cipher code keeps the
   form the user wrote and a decimal ``49200`` can be told apart and rejected.
 
+Hostile or broken input is refused before it can cost anything: aliases (``*name``)
+are refused outright (an alias bomb of a few KB would otherwise expand to gigabytes),
+nesting deeper than :data:`MAX_DEPTH` is refused before the recursive composer sees
+it, integers longer than :data:`MAX_INT_DIGITS` digits and any tag the safe
+constructor does not know (``!!python/object``) are errors with the line. YAML
+syntax errors are told in plain words with the line.
+
 It lives in the lowest layer (beside the profiles, which need it) so the scenario
 loader, one layer up, can share it.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +42,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from harness.errors import LocatedError, SourceLocation
 
 DataPath = tuple[str | int, ...]
+
+#: Deepest nesting of mappings and sequences a user file may have (scenarios need 6).
+MAX_DEPTH = 64
+#: Longest integer, in digits (Python refuses to convert more than 4,300).
+MAX_INT_DIGITS = 100
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,8 @@ class _ScalarConstructor(SafeConstructor):
         text = str(node.value).replace("_", "")
         if text.lstrip("+-").lower().startswith("0x"):
             return str(node.value)
+        if len(text.lstrip("+-")) > MAX_INT_DIGITS:
+            raise ValueError(f"a number of {len(text)} digits is too long")
         return super().construct_yaml_int(node)
 
 
@@ -145,7 +162,89 @@ def _convert(node: Node, path: DataPath, loc: Locator, constructor: _ScalarConst
     if node.style in ("|", ">"):
         # The node starts at the indicator; the text starts on the next line.
         loc.block_first_lines[path] = _line(node) + 1
-    return constructor.construct_object(node, deep=True)
+    if node.tag not in constructor.yaml_constructors:
+        raise LocatedError(
+            SourceLocation(loc.path, _line(node)),
+            f"the YAML tag {_tag_text(node.tag)} is not allowed (plain values only)",
+        )
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        raise LocatedError(
+            SourceLocation(loc.path, _line(node)), f"cannot read this value: {exc}"
+        ) from None
+
+
+def _event_line(event: yaml.Event) -> int:
+    return int(event.start_mark.line) + 1 if event.start_mark is not None else 0
+
+
+def _check_structure(text: str, name: str) -> None:
+    """Refuse aliases, non-standard tags on collections and deep nesting, reading the
+    event stream (iterative, linear in the text) before anything recursive runs."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise LocatedError(
+                SourceLocation(name, _event_line(event)),
+                f"YAML aliases (*{event.anchor}) are not supported: write the value out",
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            tag = event.tag
+            if tag is not None and tag not in ("!", *_STANDARD_COLLECTION_TAGS):
+                raise LocatedError(
+                    SourceLocation(name, _event_line(event)),
+                    f"the YAML tag {_tag_text(tag)} is not allowed (plain values only)",
+                )
+            if depth > MAX_DEPTH:
+                raise LocatedError(
+                    SourceLocation(name, _event_line(event)),
+                    f"nested more than {MAX_DEPTH} levels deep",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+_STANDARD_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+#: PyYAML's problem texts, in plain words (the original follows in brackets).
+_PLAIN_WORDS: tuple[tuple[str, str], ...] = (
+    (
+        "mapping values are not allowed here",
+        "a second ':' on this line, or a line indented under a value: quote a value "
+        "that contains ': ', or fix the indentation",
+    ),
+    ("could not find expected ':'", "a line that is not 'key: value' (a missing colon?)"),
+    (
+        "cannot start any token",
+        "a character YAML cannot start a value with (a tab? indent with spaces)",
+    ),
+    ("did not find expected key", "this line is not lined up with the keys above it"),
+    (
+        "did not find expected '-' indicator",
+        "this list item is not lined up with the items above it",
+    ),
+    (
+        "found unexpected end of stream",
+        "the file ends inside a quoted value: a quote is not closed",
+    ),
+    ("found unexpected ':'", "an unexpected ':' (quote the value)"),
+    ("expected <block end>", "the indentation of this line does not match the lines above it"),
+    ("found undefined alias", "an alias (*name) that names no anchor"),
+    ("found duplicate anchor", "an anchor (&name) defined twice"),
+)
+
+
+def _tag_text(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
+
+
+def _plain(problem: str) -> str:
+    for needle, words in _PLAIN_WORDS:
+        if needle in problem:
+            return f"{words} [{problem}]"
+    return problem
 
 
 def load_located_yaml(path: Path, text: str | None = None) -> Locator:
@@ -166,14 +265,19 @@ def load_located_yaml(path: Path, text: str | None = None) -> Locator:
         except (OSError, UnicodeDecodeError) as exc:
             raise LocatedError(SourceLocation(name), f"cannot read file: {exc}") from None
     try:
+        _check_structure(text, name)
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark is not None else 0
         problem = exc.problem or exc.context or "invalid YAML"
-        raise LocatedError(SourceLocation(name, line), f"YAML syntax error: {problem}") from None
+        raise LocatedError(
+            SourceLocation(name, line), f"YAML syntax error: {_plain(problem)}"
+        ) from None
     except yaml.YAMLError as exc:
         raise LocatedError(SourceLocation(name), f"YAML error: {exc}") from None
+    except RecursionError:
+        raise LocatedError(SourceLocation(name), "nested too deeply") from None
     if len(nodes) != 1 or nodes[0] is None:
         raise LocatedError(
             SourceLocation(name, 1),
@@ -187,11 +291,15 @@ def load_located_yaml(path: Path, text: str | None = None) -> Locator:
     return loc
 
 
-def located_validation_error(exc: Any, locator: Locator, what: str = "file") -> LocatedError:
+def located_validation_error(
+    exc: Any, locator: Locator, what: str = "file", *, model: type | None = None
+) -> LocatedError:
     """Turn a pydantic ``ValidationError`` into one :class:`LocatedError`.
 
     The error names the line of the first problem (in file order) and summarises any
-    others with their lines, so a user fixes them in one pass.
+    others with their lines, so a user fixes them in one pass. With ``model`` (the
+    pydantic model validated), an unknown key gets a "did you mean" from the keys
+    allowed at that place.
     """
     problems: list[tuple[int, str]] = []
     seen: set[tuple[int, DataPath]] = set()
@@ -204,7 +312,15 @@ def located_validation_error(exc: Any, locator: Locator, what: str = "file") -> 
         if (line, found) in seen and err.get("type") != "extra_forbidden":
             continue
         seen.add((line, found))
-        problems.append((line, _describe(err, found, loc)))
+        problems.append((line, _describe(err, found, loc, model)))
+    # "missing 'title'" beside "unknown key 'titel' (did you mean 'title'?)" is one
+    # mistake: keep the suggestion, drop the missing-key report it explains
+    suggested = {m.group(1) for _, text in problems if (m := _SUGGESTION.search(text))}
+    problems = [
+        (line, text)
+        for line, text in problems
+        if not ((m := _MISSING.match(text)) and m.group(1) in suggested)
+    ]
     problems.sort(key=lambda p: p[0])
     if not problems:
         return LocatedError(locator.location(), f"invalid {what}")
@@ -218,6 +334,10 @@ def located_validation_error(exc: Any, locator: Locator, what: str = "file") -> 
     return LocatedError(SourceLocation(locator.path, first_line), message)
 
 
+_SUGGESTION = re.compile(r"\(did you mean '([^']+)'\?\)")
+_MISSING = re.compile(r"missing required key '([^']+)'")
+
+
 def _dotted(path: Iterable[str | int]) -> str:
     out = ""
     for part in path:
@@ -225,11 +345,58 @@ def _dotted(path: Iterable[str | int]) -> str:
     return out
 
 
-def _describe(err: Any, found: DataPath, loc: tuple[Any, ...]) -> str:
+def _models_in(annotation: Any) -> list[type]:
+    """The pydantic model classes an annotation can hold (through Optional, list,
+    Annotated, unions)."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    out: list[type] = []
+    for arg in typing.get_args(annotation):
+        out.extend(_models_in(arg))
+    return out
+
+
+def allowed_keys(model: type, path: Iterable[str | int]) -> list[str]:
+    """The keys a pydantic ``model`` allows at data ``path`` (empty if unknown)."""
+    models = [model]
+    for part in path:
+        if isinstance(part, int):
+            continue  # a list item: same models
+        nxt: list[type] = []
+        for m in models:
+            fields = getattr(m, "model_fields", {})
+            if part in fields:
+                nxt.extend(_models_in(fields[part].annotation))
+        if not nxt:
+            return []
+        models = nxt
+    keys: list[str] = []
+    for m in models:
+        keys.extend(getattr(m, "model_fields", {}))
+    return list(dict.fromkeys(keys))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or a list of the choices."""
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        close = [c for c in choices if c.lower() == word.lower().replace("-", "_")]
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    if choices:
+        return f" (allowed here: {', '.join(choices)})"
+    return ""
+
+
+def _describe(err: Any, found: DataPath, loc: tuple[Any, ...], model: type | None = None) -> str:
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         parent = _dotted(found[:-1])
-        return f"unknown key {found[-1]!r}" + (f" in {parent}" if parent else "")
+        hint = did_you_mean(str(found[-1]), allowed_keys(model, found[:-1])) if model else ""
+        return f"unknown key {found[-1]!r}" + (f" in {parent}" if parent else "") + hint
     if kind == "missing":
         missing = loc[-1] if loc else "?"
         parent = _dotted(found)

@@ -175,7 +175,12 @@ class SummaryOut(_Out):
     total: int = Field(description="results (scenario × backend pair), not checks")
     passed: int
     failed: int
-    inconclusive: int
+    inconclusive: int = Field(description="results that could not be judged (errors apart)")
+    errors: int = Field(
+        default=0,
+        description="results that did not run: a scenario that did not load, a tunnel "
+        "that would not start",
+    )
     verdict: VerdictName
     checks: CheckCountsOut | None = Field(default=None, description="counts of checks (1.2)")
 
@@ -351,7 +356,7 @@ def _defects(run: RunResult) -> list[DefectOut]:
 
 
 def report_model(run: RunResult) -> ReportOut:
-    counts = run.counts()
+    counts = run.tally()
     scope = scope_of(run)
     return ReportOut(
         schema_version=SCHEMA_VERSION,
@@ -367,9 +372,10 @@ def report_model(run: RunResult) -> ReportOut:
         ),
         summary=SummaryOut(
             total=len(run.results),
-            passed=counts[Verdict.PASS],
-            failed=counts[Verdict.FAIL],
-            inconclusive=counts[Verdict.INCONCLUSIVE],
+            passed=counts["pass"],
+            failed=counts["fail"],
+            inconclusive=counts["inconclusive"],
+            errors=counts["error"],
             verdict=_result_verdict(run.verdict),
             checks=_check_counts(run),
         ),

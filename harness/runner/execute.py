@@ -62,6 +62,7 @@ from harness.scenario.model import Credentials, EmbeddedConf
 from harness.scenario.placeholders import resolve_placeholders
 from harness.stunnelconf import ServiceSettings, StunnelConfig, parse_config, resolve
 from harness.stunnelconf.logfacts import ConnectionFacts, LogFacts
+from harness.stunnelconf.paths import absolutize_paths, select_section
 from harness.stunnelconf.rewrite import Rewrite, rewrite
 from harness.stunnelconf.semantics import parse_psk_secrets
 from harness.testing.connect_proxy import ConnectProxy
@@ -188,8 +189,15 @@ def fix_credentials(creds: Credentials | None) -> FixCredentials | None:
 
 
 def _conf(text: EmbeddedConf, values: dict[str, str]) -> StunnelConfig:
+    """Placeholders filled, parsed (errors at the file's line), the chosen section
+    only, relative file paths made absolute against the text's base directory."""
     resolved = resolve_placeholders(text, values)
-    return parse_config(resolved, path=text.location.path, first_line=text.location.line)
+    config = parse_config(resolved, path=text.location.path, first_line=text.location.line)
+    if text.section is not None:
+        config = select_section(config, text.section, text.location)
+    if text.base_dir is not None:
+        config = absolutize_paths(config, text.base_dir)
+    return config
 
 
 def _single_service(config: StunnelConfig, where: EmbeddedConf, role: str) -> str:

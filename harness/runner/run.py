@@ -149,7 +149,13 @@ class Runner:
         workers: int = 2,
         observer: Callable[[Item, ScenarioResult | None], None] | None = None,
         keep_keys: bool = False,
+        observe_fn: Callable[
+            [Scenario, BackendPair, RunContext, Path, Path | None], ScenarioRun
+        ] = observe,
     ) -> None:
+        # observe_fn: how one item is run and watched (``rehearse --connect`` runs only
+        # our client tunnel against a real endpoint); the rest of the run is the same
+        self._observe = observe_fn
         self.report_dir = report_dir
         self.run_id = uuid.uuid4().hex[:12]
         self.workers = max(1, workers)
@@ -231,7 +237,7 @@ class Runner:
         try:
             profile = load_profile(scenario.profile)
             try:
-                obs = observe(scenario, item.pair, self.ctx, workdir, private)
+                obs = self._observe(scenario, item.pair, self.ctx, workdir, private)
             except TunnelFaultError as exc:
                 # a tunnel failed: an error, not a verdict; the checks of what was
                 # observed are still shown (e.g. the stalled script)

@@ -22,7 +22,15 @@ attribute path.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.pki import TestPKI
+
+
+def _abs(path: Path) -> str:
+    # the run's PKI may live under a relative report directory; a relative value
+    # would later be resolved against the scenario file's directory, not the cwd
+    return str(path.absolute())
 
 
 def pki_placeholder_values(pki: TestPKI) -> dict[str, str]:
@@ -30,21 +38,21 @@ def pki_placeholder_values(pki: TestPKI) -> dict[str, str]:
     values: dict[str, str] = {}
     for name, leaf in pki.leaves.items():
         key = name.replace("-", "_")
-        values[f"pki.{key}.pem"] = str(leaf.pem_path)
-        values[f"pki.{key}.crt"] = str(leaf.cert_path)
-        values[f"pki.{key}.key"] = str(leaf.key_path)
-        values[f"pki.{key}.pin"] = str(leaf.pin_path)
+        values[f"pki.{key}.pem"] = _abs(leaf.pem_path)
+        values[f"pki.{key}.crt"] = _abs(leaf.cert_path)
+        values[f"pki.{key}.key"] = _abs(leaf.key_path)
+        values[f"pki.{key}.pin"] = _abs(leaf.pin_path)
     values.update(
         {
-            "pki.ca_chain": str(pki.chain_path),
-            "pki.root": str(pki.root_ca_path),
-            "pki.other_ca": str(pki.other_ca.cert_path),
-            "pki.capath": str(pki.capath_dir),
-            "pki.crl": str(pki.crl_path),
-            "pki.crl_dir": str(pki.crl_dir),
-            "psk.secrets": str(pki.psk.path),
-            "psk.wrong_key": str(pki.psk.wrong_key_path),
-            "psk.unknown_identity": str(pki.psk.unknown_identity_path),
+            "pki.ca_chain": _abs(pki.chain_path),
+            "pki.root": _abs(pki.root_ca_path),
+            "pki.other_ca": _abs(pki.other_ca.cert_path),
+            "pki.capath": _abs(pki.capath_dir),
+            "pki.crl": _abs(pki.crl_path),
+            "pki.crl_dir": _abs(pki.crl_dir),
+            "psk.secrets": _abs(pki.psk.path),
+            "psk.wrong_key": _abs(pki.psk.wrong_key_path),
+            "psk.unknown_identity": _abs(pki.psk.unknown_identity_path),
             "psk.identity": pki.psk.identities[0],
             "psk.unlisted_identity": pki.psk.unknown_identity,
         }

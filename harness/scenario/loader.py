@@ -9,6 +9,7 @@ file and the line of the offending key.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -128,10 +129,35 @@ class _Doc(BaseModel):
 
 
 class TunnelDoc(_Doc):
-    stunnel: str = Field(
-        min_length=1,
-        description="stunnel.conf text, verbatim (use a | block); placeholders {pki.NAME}...",
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"oneOf": [{"required": ["stunnel"]}, {"required": ["stunnel_file"]}]},
     )
+
+    stunnel: str | None = Field(
+        default=None,
+        min_length=1,
+        description="stunnel.conf text, verbatim (use a | block); placeholders {pki.NAME}...; "
+        "relative paths in it resolve against the scenario file's directory",
+    )
+    stunnel_file: str | None = Field(
+        default=None,
+        min_length=1,
+        description="a stunnel.conf on disk (relative to the scenario file); relative paths "
+        "in it resolve against its own directory",
+    )
+    section: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the [service] section to run, when the text or file holds several",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TunnelDoc:
+        if (self.stunnel is None) == (self.stunnel_file is None):
+            raise ValueError("give either stunnel (the text) or stunnel_file (a path), not both")
+        return self
 
 
 class TunnelsDoc(_Doc):
@@ -358,12 +384,59 @@ def _text(loc: Locator, path: DataPath) -> SourceLocation:
     return SourceLocation(loc.path, loc.text_line(path))
 
 
+def read_conf_file(path: Path, where: SourceLocation, section: str | None = None) -> EmbeddedConf:
+    """A stunnel.conf on disk as an EmbeddedConf: errors inside it name its own file
+    and line; relative paths in it resolve against its directory.
+
+    Raises:
+        LocatedError: at ``where`` when the file cannot be read; at the file's line
+            when it is not UTF-8 text.
+    """
+    from harness.stunnelconf.parser import decode_config
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LocatedError(where, f"cannot read stunnel file {path}: {exc.strerror}") from None
+    text = decode_config(data, path=str(path))
+    return EmbeddedConf(
+        text,
+        SourceLocation(str(path), 1),
+        base_dir=str(path.resolve().parent),
+        section=section,
+    )
+
+
+def _tunnel_conf(doc: TunnelDoc, loc: Locator, side: str) -> EmbeddedConf:
+    base: DataPath = ("tunnels", side)
+    scenario_dir = Path(loc.path).resolve().parent
+    if doc.stunnel_file is not None:
+        path = Path(doc.stunnel_file)
+        if not path.is_absolute():
+            path = Path(os.path.normpath(scenario_dir / path))
+        return read_conf_file(path, loc.location((*base, "stunnel_file")), doc.section)
+    assert doc.stunnel is not None
+    return EmbeddedConf(
+        doc.stunnel,
+        _text(loc, (*base, "stunnel")),
+        base_dir=str(scenario_dir),
+        section=doc.section,
+    )
+
+
+def _profile_ref(profile: str, loc: Locator) -> str:
+    """A profile file named relatively resolves against the scenario file's directory
+    (when it is there; otherwise it is left as written, as before)."""
+    if not ("/" in profile or profile.endswith((".yaml", ".yml"))) or os.path.isabs(profile):
+        return profile
+    candidate = Path(loc.path).resolve().parent / profile
+    return os.path.normpath(candidate) if candidate.is_file() else profile
+
+
 def scenario_from_doc(doc: ScenarioDoc, loc: Locator) -> Scenario:
     """Build the frozen Scenario from a validated document and its locator."""
-    server_path: DataPath = ("tunnels", "server", "stunnel")
-    client_path: DataPath = ("tunnels", "client", "stunnel")
-    server = EmbeddedConf(doc.tunnels.server.stunnel, _text(loc, server_path))
-    client = EmbeddedConf(doc.tunnels.client.stunnel, _text(loc, client_path))
+    server = _tunnel_conf(doc.tunnels.server, loc, "server")
+    client = _tunnel_conf(doc.tunnels.client, loc, "client")
     for conf in (server, client):
         find_placeholders(conf)  # syntax check now, values later (runner)
     script = None
@@ -407,7 +480,7 @@ def scenario_from_doc(doc: ScenarioDoc, loc: Locator) -> Scenario:
         title=doc.title,
         guide_section=doc.guide_section,
         description=doc.description.strip(),
-        profile=doc.profile,
+        profile=_profile_ref(doc.profile, loc),
         tags=tuple(doc.tags),
         server_conf=server,
         client_conf=client,
@@ -435,7 +508,7 @@ def load_scenario(path: Path) -> Scenario:
     try:
         doc = ScenarioDoc.model_validate(loc.data)
     except ValidationError as exc:
-        raise located_validation_error(exc, loc, "scenario") from None
+        raise located_validation_error(exc, loc, "scenario", model=ScenarioDoc) from None
     return scenario_from_doc(doc, loc)
 
 

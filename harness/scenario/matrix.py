@@ -83,7 +83,7 @@ def expand_matrix(scenario: Scenario, profile: Profile) -> tuple[Scenario, ...]:
 
         def fill(conf: EmbeddedConf, values: dict[str, str] = values) -> EmbeddedConf:
             text = resolve_placeholders(conf, values, only=("matrix",))
-            return EmbeddedConf(text, conf.location)
+            return replace(conf, text=text)
 
         variants.append(
             replace(

@@ -39,7 +39,16 @@ class EmbeddedText:
 
 @dataclass(frozen=True)
 class EmbeddedConf(EmbeddedText):
-    """stunnel.conf text, verbatim as in the guide, with placeholders unresolved."""
+    """stunnel.conf text, verbatim as in the guide, with placeholders unresolved.
+
+    ``base_dir`` is the directory relative file paths in the text resolve against
+    (the stunnel.conf file's own directory for ``stunnel_file:``, the scenario
+    file's directory for embedded text); ``None`` leaves them as written. ``section``
+    names the one ``[service]`` to run from a text that holds several.
+    """
+
+    base_dir: str | None = None
+    section: str | None = None
 
 
 @dataclass(frozen=True)

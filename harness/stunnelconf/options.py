@@ -40,6 +40,7 @@ class Kind(Enum):
     VERIFY_LEVEL = "verify level"
     URL = "url"
     ENGINE = "engine"
+    SSL_OPTION = "TLS option"
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,12 @@ P = True  # implemented by the Python tunnel
 _SPECS: tuple[OptionSpec, ...] = (
     # --- global options
     _g("chroot", Kind.PATH, python=P),
-    _g("compression", Kind.STRING),
+    _g("compression", Kind.STRING, note="Debian's 5.68 (OpenSSL 3) refuses it"),
     _g("EGD", Kind.PATH),
     _g("engine", Kind.ENGINE, note="hardware/CAPI engines; engine = capi is Windows-only"),
     _g("engineCtrl", Kind.STRING),
     _g("engineDefault", Kind.STRING),
-    _g("fips", Kind.BOOL),
+    _g("fips", Kind.BOOL, note="FIPS builds only; Debian's 5.68 refuses it"),
     _g("foreground", Kind.FOREGROUND, python=P),
     _g("iconActive", Kind.PATH),
     _g("iconError", Kind.PATH),
@@ -109,24 +110,29 @@ _SPECS: tuple[OptionSpec, ...] = (
     _b("CRLpath", Kind.PATH, python=P),
     _b("CRLfile", Kind.PATH, python=P),
     _b("curves", Kind.STRING, python=P),
-    _b("delay", Kind.BOOL),
+    _b(
+        "delay",
+        Kind.BOOL,
+        python=P,
+        note="the Python tunnel resolves connect addresses per connection either way",
+    ),
     _b("engineId", Kind.STRING),
     _b("engineNum", Kind.INT),
     _b("exec", Kind.PATH),
     _b("execArgs", Kind.STRING),
-    _b("failover", Kind.STRING),
+    _b("failover", Kind.STRING, python=P, note="prio (addresses in order); rr is refused"),
     _b("ident", Kind.STRING),
     _b("include", Kind.PATH),
     _b("key", Kind.PATH, python=P),
-    _b("libwrap", Kind.BOOL),
+    _b("libwrap", Kind.BOOL, python=P, note="no only: TCP wrappers are not consulted"),
     _b("local", Kind.STRING),
-    _b("logId", Kind.STRING),
+    _b("logId", Kind.STRING, python=P, note="sequential only (the default)"),
     _b("OCSP", Kind.URL, python=P),
     _b("OCSPaia", Kind.BOOL, python=P),
     _b("OCSPflag", Kind.STRING, repeatable=True),
     _b("OCSPnonce", Kind.BOOL, python=P),
-    _b("OCSPrequire", Kind.BOOL),
-    _b("options", Kind.STRING, repeatable=True),
+    _b("OCSPrequire", Kind.BOOL, note="stunnel 5.71+; 5.68 refuses it"),
+    _b("options", Kind.SSL_OPTION, python=P, repeatable=True),
     _b("protocol", Kind.PROTOCOL, python=P),
     _b("protocolAuthentication", Kind.STRING, python=P),
     _b("protocolDomain", Kind.STRING),
@@ -140,7 +146,7 @@ _SPECS: tuple[OptionSpec, ...] = (
     _b("renegotiation", Kind.BOOL, python=P),
     _b("requireCert", Kind.BOOL, python=P),
     _b("reset", Kind.BOOL),
-    _b("retry", Kind.BOOL),
+    _b("retry", Kind.BOOL, python=P, note="only acts with exec, which is refused"),
     _b("securityLevel", Kind.INT, python=P),
     _b("service", Kind.STRING),
     _b("sessionCacheSize", Kind.INT, python=P),
@@ -158,7 +164,6 @@ _SPECS: tuple[OptionSpec, ...] = (
     _b("TIMEOUTclose", Kind.INT, python=P),
     _b("TIMEOUTconnect", Kind.INT, python=P),
     _b("TIMEOUTidle", Kind.INT, python=P),
-    _b("TIMEOUTocsp", Kind.INT, python=P),
     _b("transparent", Kind.STRING),
     _b("verify", Kind.VERIFY_LEVEL, python=P),
     _b("verifyChain", Kind.BOOL, python=P),
@@ -243,6 +248,81 @@ SOCKET_OPTIONS: frozenset[str] = frozenset(
     }
 )
 
+#: ``options = NAME`` / ``options = -NAME``: OpenSSL's SSL_OP_* names as stunnel 5.68
+#: (built against OpenSSL 3.0) knows them, with OpenSSL 3.0's values. Names whose
+#: value is 0 are accepted and do nothing (OpenSSL dropped what they did: SSLv2,
+#: per-handshake DH keys are always fresh, old bug workarounds).
+SSL_OPTIONS: dict[str, int] = {
+    "NO_EXTENDED_MASTER_SECRET": 1 << 0,
+    "CLEANSE_PLAINTEXT": 1 << 1,
+    "LEGACY_SERVER_CONNECT": 1 << 2,
+    "ENABLE_KTLS": 1 << 3,
+    "TLSEXT_PADDING": 1 << 4,
+    "SAFARI_ECDHE_ECDSA_BUG": 1 << 6,
+    "IGNORE_UNEXPECTED_EOF": 1 << 7,
+    "ALLOW_CLIENT_RENEGOTIATION": 1 << 8,
+    "DISABLE_TLSEXT_CA_NAMES": 1 << 9,
+    "ALLOW_NO_DHE_KEX": 1 << 10,
+    "DONT_INSERT_EMPTY_FRAGMENTS": 1 << 11,
+    "NO_QUERY_MTU": 1 << 12,
+    "COOKIE_EXCHANGE": 1 << 13,
+    "NO_TICKET": 1 << 14,
+    "CISCO_ANYCONNECT": 1 << 15,
+    "NO_SESSION_RESUMPTION_ON_RENEGOTIATION": 1 << 16,
+    "NO_COMPRESSION": 1 << 17,
+    "ALLOW_UNSAFE_LEGACY_RENEGOTIATION": 1 << 18,
+    "NO_ENCRYPT_THEN_MAC": 1 << 19,
+    "ENABLE_MIDDLEBOX_COMPAT": 1 << 20,
+    "PRIORITIZE_CHACHA": 1 << 21,
+    "CIPHER_SERVER_PREFERENCE": 1 << 22,
+    "TLS_ROLLBACK_BUG": 1 << 23,
+    "NO_ANTI_REPLAY": 1 << 24,
+    "NO_SSLv3": 1 << 25,
+    "NO_TLSv1": 1 << 26,
+    "NO_TLSv1_2": 1 << 27,
+    "NO_TLSv1_1": 1 << 28,
+    "NO_TLSv1_3": 1 << 29,
+    "NO_DTLSv1": 1 << 26,
+    "NO_DTLSv1_2": 1 << 27,
+    "NO_RENEGOTIATION": 1 << 30,
+    "CRYPTOPRO_TLSEXT_BUG": 1 << 31,
+    "ALL": (1 << 31) | (1 << 11) | (1 << 2) | (1 << 4) | (1 << 6),
+    # value 0 in OpenSSL 3.0: accepted, no effect
+    "MICROSOFT_SESS_ID_BUG": 0,
+    "NETSCAPE_CHALLENGE_BUG": 0,
+    "NETSCAPE_REUSE_CIPHER_CHANGE_BUG": 0,
+    "SSLREF2_REUSE_CERT_TYPE_BUG": 0,
+    "MICROSOFT_BIG_SSLV3_BUFFER": 0,
+    "MSIE_SSLV2_RSA_PADDING": 0,
+    "SSLEAY_080_CLIENT_DH_BUG": 0,
+    "TLS_D5_BUG": 0,
+    "TLS_BLOCK_PADDING_BUG": 0,
+    "SINGLE_ECDH_USE": 0,
+    "SINGLE_DH_USE": 0,
+    "EPHEMERAL_RSA": 0,
+    "NO_SSLv2": 0,
+    "PKCS1_CHECK_1": 0,
+    "PKCS1_CHECK_2": 0,
+    "NETSCAPE_CA_DN_BUG": 0,
+    "NETSCAPE_DEMO_CIPHER_CHANGE_BUG": 0,
+}
+_SSL_OPTIONS_FOLDED = {name.upper(): name for name in SSL_OPTIONS}
+
+
+def ssl_option(value: str) -> tuple[bool, str]:
+    """``NO_SSLv3`` → (True, ``NO_SSLv3``); ``-NO_TICKET`` → (False, ``NO_TICKET``).
+
+    Raises:
+        ValueError_: a name stunnel does not know ("Illegal TLS option").
+    """
+    text = value.strip()
+    clear = text.startswith("-")
+    name = _SSL_OPTIONS_FOLDED.get(text.lstrip("-").upper())
+    if name is None:
+        raise ValueError_("Illegal TLS option")
+    return not clear, name
+
+
 _SOCKET_RE = re.compile(r"^([alr]):([A-Za-z0-9_]+)=(.*)$")
 
 
@@ -288,6 +368,8 @@ def check_value(spec: OptionSpec, value: str) -> None:
     elif kind is Kind.URL:
         if not low.startswith("http://"):
             raise ValueError_("Failed to parse OCSP URL")
+    elif kind is Kind.SSL_OPTION:
+        ssl_option(value)
 
 
 def parse_socket_option(value: str) -> tuple[str, str, str]:
@@ -302,3 +384,36 @@ def parse_debug(value: str) -> int:
     """``debug = [facility.]level`` → the numeric level (0..7)."""
     level = value.lower().split(".", 1)[-1]
     return int(level) if level.isdigit() else DEBUG_LEVELS[level]
+
+
+#: What the Python tunnel does with values of options it implements only in part.
+PARTIAL: dict[str, str] = {
+    "protocol": "connect only",
+    "protocolAuthentication": "basic only",
+    "socket": "the socket options Python can set; others refused",
+    "options": "every name; clearing one that is on (-NO_SSLv3) is refused",
+    "sessionCacheSize": "accepted; OpenSSL's cache size (20480) is kept, with a notice",
+    "foreground": "always foreground",
+    "syslog": "never syslog: logs to stderr or output",
+    "failover": "prio; rr refused",
+    "libwrap": "no; yes refused",
+    "logId": "sequential; others refused",
+    "engine": "refused (capi is Windows-only)",
+}
+
+
+def option_status_table() -> str:
+    """Markdown table of every stunnel 5.68 option and what the Python tunnel does
+    with it (docs/tunnel.md embeds it; a test keeps the two equal)."""
+    rows = ["| option | where | value | Python tunnel | note |", "|---|---|---|---|---|"]
+    for spec in sorted(_SPECS, key=lambda s: s.name.lower()):
+        where = {"global": "global", "service": "service", "both": "service/global"}[
+            spec.scope.value
+        ]
+        status = "implemented" if spec.python else "refused (unsupported)"
+        if spec.python and spec.name in PARTIAL:
+            status = "implemented, in part"
+        note = PARTIAL.get(spec.name, "") if spec.name in PARTIAL else ""
+        note = "; ".join(n for n in (note, spec.note) if n)
+        rows.append(f"| `{spec.name}` | {where} | {spec.kind.value} | {status} | {note} |")
+    return "\n".join(rows) + "\n"

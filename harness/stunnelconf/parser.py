@@ -96,11 +96,30 @@ def parse_config(text: str, *, path: str = "<string>", first_line: int = 1) -> S
     )
 
 
-def parse_file(path: str) -> StunnelConfig:
-    """Read and parse a stunnel.conf file (an unreadable file is a ConfigError)."""
+def decode_config(data: bytes, *, path: str, first_line: int = 1) -> str:
+    """stunnel.conf bytes → text; a byte that is not UTF-8 is a ConfigError naming the
+    file, the line and the column (stunnel itself passes such bytes on to OpenSSL as
+    file names or cipher lists, where they fail later and less clearly).
+    """
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = first_line + data.count(b"\n", 0, exc.start)
+        column = exc.start - line_start + 1
+        raise ConfigError(
+            SourceLocation(path, line),
+            f"byte 0x{data[exc.start]:02X} at column {column} is not UTF-8 text "
+            "(save the file as UTF-8 or ASCII)",
+        ) from None
+
+
+def parse_file(path: str) -> StunnelConfig:
+    """Read and parse a stunnel.conf file (an unreadable file, or one that is not
+    UTF-8 text, is a ConfigError with file and line)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise ConfigError(SourceLocation(path), f"cannot read: {exc.strerror}") from None
-    return parse_config(text, path=path)
+    return parse_config(decode_config(data, path=path), path=path)

@@ -28,6 +28,7 @@ from harness.stunnelconf.options import (
     VERSIONS,
     parse_debug,
     parse_socket_option,
+    ssl_option,
 )
 from harness.stunnelconf.parser import ConfigError
 
@@ -151,6 +152,12 @@ class ServiceSettings:
     debug_level: int = 5
     renegotiation: bool = True
     session_resume: bool = True
+    session_cache_size: int = 1000
+    session_cache_timeout: int = 300
+    delay: bool = False
+    #: ``options = [-]NAME`` lines in order: (set?, OpenSSL option name)
+    ssl_options: tuple[tuple[bool, str], ...] = ()
+    failover: str = "prio"
     timeout_busy: int = 300
     timeout_close: int = 60
     timeout_connect: int = 10
@@ -255,6 +262,10 @@ def _apply(state: dict[str, object], opt: Option) -> None:
             state["verify_peer"] = n >= 3
     elif k == "debug":
         state["debug_level"] = parse_debug(v)
+    elif k == "options":
+        lst4 = state.setdefault("ssl_options", [])
+        assert isinstance(lst4, list)
+        lst4.append(ssl_option(v))
     elif k in _BOOL_ATTRS:
         state[_BOOL_ATTRS[k]] = _yes(v)
     elif k in _INT_ATTRS:
@@ -268,9 +279,12 @@ _BOOL_ATTRS = {
     "ocspnonce": "ocsp_nonce",
     "renegotiation": "renegotiation",
     "sessionresume": "session_resume",
+    "delay": "delay",
 }
 _INT_ATTRS = {
     "securitylevel": "security_level",
+    "sessioncachesize": "session_cache_size",
+    "sessioncachetimeout": "session_cache_timeout",
     "timeoutbusy": "timeout_busy",
     "timeoutclose": "timeout_close",
     "timeoutconnect": "timeout_connect",
@@ -298,6 +312,7 @@ _STR_ATTRS = {
     "sni": "sni",
     "setuid": "setuid",
     "setgid": "setgid",
+    "failover": "failover",
 }
 
 _SETTING_FIELDS = set(ServiceSettings.__dataclass_fields__)

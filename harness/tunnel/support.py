@@ -49,6 +49,22 @@ def check_supported(config: StunnelConfig | ResolvedConfig) -> None:
                     f'"{opt.render()}": unsupported by the Python tunnel: only basic '
                     "proxy authentication is implemented",
                 )
+            value = opt.value.strip().lower()
+            refused_value = {
+                "libwrap": ("yes", "TCP wrappers (libwrap = yes) are not consulted"),
+                "failover": ("rr", "failover = rr (round robin) is not implemented; prio is"),
+            }.get(opt.key)
+            if refused_value is not None and value == refused_value[0]:
+                raise ConfigError(
+                    opt.location,
+                    f'"{opt.render()}": unsupported by the Python tunnel: {refused_value[1]}',
+                )
+            if opt.key == "logid" and value != "sequential":
+                raise ConfigError(
+                    opt.location,
+                    f'"{opt.render()}": unsupported by the Python tunnel: only logId = '
+                    "sequential (the default) is implemented",
+                )
             if opt.key == "socket":
                 name = opt.value.split(":", 1)[1].split("=", 1)[0].upper()
                 if name not in _SOCKOPTS and name != "SO_LINGER":

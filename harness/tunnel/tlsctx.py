@@ -16,7 +16,9 @@ features pyOpenSSL does not wrap, we call OpenSSL through cryptography's binding
   callbacks serve TLS 1.3 (OpenSSL then uses the key as an external PSK with SHA-256
   suites only), as in stunnel.
 
-Cipher preference is the client's (stunnel does not set CIPHER_SERVER_PREFERENCE).
+Cipher preference is the client's unless the config says ``options =
+CIPHER_SERVER_PREFERENCE`` (stunnel does not set it by default); every ``options =
+[-]NAME`` line is applied in file order over the defaults (NO_SSLv3, NO_COMPRESSION).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from cryptography.hazmat.bindings.openssl.binding import Binding
 from OpenSSL import SSL, crypto
 
 from harness.stunnelconf import ConfigError, ServiceSettings
+from harness.stunnelconf.options import SSL_OPTIONS
 from harness.stunnelconf.semantics import PskEntry, parse_psk_secrets
 from harness.tunnel import ocsp, x509util
 from harness.tunnel.log import DEBUG, ERR, INFO, NOTICE, WARNING, ConnLog, StunnelLog
@@ -191,6 +194,25 @@ class ServiceTLS:
         if not svc.renegotiation:
             options |= _lib.SSL_OP_NO_RENEGOTIATION
         ctx.set_options(options)
+        # ``options = [-]NAME`` lines, in file order, over the defaults (as stunnel)
+        for set_it, name in svc.ssl_options:
+            value = SSL_OPTIONS[name]
+            if value == 0:
+                self._ui(DEBUG, f"TLS option {name} has no effect with OpenSSL 3")
+            elif set_it:
+                ctx.set_options(value)
+            elif int(_lib.SSL_CTX_get_options(ctx._context)) & value:
+                # pyOpenSSL and cryptography's bindings have no SSL_CTX_clear_options:
+                # an option that is on cannot be turned off here; say so, never ignore
+                raise _file_error(
+                    svc,
+                    "options",
+                    f"options = -{name}: clearing an option that is set (by default or "
+                    "above) is not supported by the Python tunnel",
+                )
+        if svc.ssl_options:
+            current = int(_lib.SSL_CTX_get_options(ctx._context))
+            self._ui(DEBUG, f"TLS options: 0x{current:08X} (config)")
         ctx.set_mode(_lib.SSL_MODE_ENABLE_PARTIAL_WRITE | _lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
         if svc.version_min is not None:
             ctx.set_min_proto_version(_VERSION_CONST[svc.version_min])
@@ -220,6 +242,15 @@ class ServiceTLS:
             self._ui(INFO, "Session resumption enabled")
             if not svc.client:
                 ctx.set_session_id(svc.name.encode()[:32] or b"stunnel")
+                ctx.set_timeout(svc.session_cache_timeout)
+                if svc.session_cache_size != 1000:
+                    # SSL_CTX_sess_set_cache_size is not reachable from Python: the
+                    # cache keeps OpenSSL's own bound (20480 sessions)
+                    self._ui(
+                        NOTICE,
+                        f"sessionCacheSize = {svc.session_cache_size}: the Python tunnel "
+                        "keeps OpenSSL's session cache size (20480)",
+                    )
         else:
             ctx.set_session_cache_mode(SSL.SESS_CACHE_OFF)
             ctx.set_options(SSL.OP_NO_TICKET)

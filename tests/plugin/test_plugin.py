@@ -34,6 +34,8 @@ pytest_plugins = ["pytester"]
 
 # tap capture needs no privileges, so these tests behave the same as non-root
 BASE_ARGS = ("-p", "no:cacheprovider", "--fixs-capture", "tap")
+# the plugin's default is the four local pairs; these tests count one pair's items
+ONE_PAIR = ("--fixs-pair", "python:python")
 
 
 def _write(pytester: pytest.Pytester, name: str, text: str) -> str:
@@ -49,7 +51,7 @@ def test_wrong_cipher_expectation_names_file_line_check_expected_observed(
     # the client offers only 0xC030; one copy expects that (control), one expects 0xC02F
     good = _write(pytester, "c030-right.yaml", case_1a_c030("0xC030", scenario_id="c030-right"))
     wrong = _write(pytester, "c030-wrong.yaml", case_1a_c030("0xC02F", scenario_id="c030-wrong"))
-    result = pytester.runpytest(*BASE_ARGS, "--fixs-report-dir", "out", "scenarios")
+    result = pytester.runpytest(*BASE_ARGS, *ONE_PAIR, "--fixs-report-dir", "out", "scenarios")
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
     # file:line of the failing scenario (its id line), the check, expected, observed
@@ -75,7 +77,7 @@ def test_wrong_cipher_expectation_points_at_the_expectation_line(
     text = case_1a_c030("0xC02F", scenario_id="c030-wrong")
     path = _write(pytester, "c030-wrong.yaml", text)
     line = next(n for n, t in enumerate(text.splitlines(), 1) if "cipher: 0xC02F" in t)
-    result = pytester.runpytest(*BASE_ARGS, "scenarios")
+    result = pytester.runpytest(*BASE_ARGS, *ONE_PAIR, "scenarios")
     result.assert_outcomes(failed=1)
     # the tls expectation block starts one line above the cipher (``tls:``)
     assert f"{path}:{line - 1}" in result.stdout.str() or f"{path}:{line}" in result.stdout.str()
@@ -94,7 +96,7 @@ def test_malformed_scenarios_fail_only_their_own_items_with_file_line(
     }
     # the control, sorted last, still runs and passes after three broken files
     _write(pytester, "z-good.yaml", (GUIDE / "1a-mutual-leaf-pinning.yaml").read_text())
-    result = pytester.runpytest(*BASE_ARGS, "-rA", "scenarios")
+    result = pytester.runpytest(*BASE_ARGS, *ONE_PAIR, "-rA", "scenarios")
     result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines_random(
         [
@@ -116,7 +118,7 @@ def test_xdist_two_workers_run_the_shipped_guide_scenarios(pytester: pytest.Pyte
     # a deliberately wrong copy: xdist must report it as a failure like a serial run
     _write(pytester, "wrong.yaml", case_1a_c030("0xC02F", scenario_id="c030-wrong"))
     result = pytester.runpytest_subprocess(
-        *BASE_ARGS, "-n", "2", "--fixs-report-dir", "out", "scenarios", timeout=300
+        *BASE_ARGS, *ONE_PAIR, "-n", "2", "--fixs-report-dir", "out", "scenarios", timeout=300
     )
     result.assert_outcomes(passed=len(shipped), failed=1)
     result.stdout.fnmatch_lines(["*2 workers*", "*tls.cipher.expected*expected 0xC02F*"])
@@ -200,7 +202,7 @@ def test_a_selftest_item_passes_exactly_when_its_checks_fail(pytester: pytest.Py
         )
         for variant in ("held", "no-contradiction", "extra-failure")
     }
-    result = pytester.runpytest(*BASE_ARGS, "--fixs-report-dir", "out", "scenarios")
+    result = pytester.runpytest(*BASE_ARGS, *ONE_PAIR, "--fixs-report-dir", "out", "scenarios")
     result.assert_outcomes(passed=1, failed=2)
     out = result.stdout.str()
     result.stdout.fnmatch_lines_random(

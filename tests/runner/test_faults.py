@@ -162,9 +162,7 @@ def test_killed_client_tunnel_is_a_named_error(tmp_path: Path) -> None:
     assert verdict_exit_code(run) == 2  # an error, not non-compliance (1)
 
 
-def test_exception_in_one_item_is_its_error_and_the_others_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_exception_in_one_item_is_its_error_and_the_others_run(tmp_path: Path) -> None:
     import harness.runner.run as run_module
 
     real = run_module.observe
@@ -174,13 +172,12 @@ def test_exception_in_one_item_is_its_error_and_the_others_run(
             raise ZeroDivisionError("made-up bug in the harness")
         return real(scenario, pair, ctx, workdir, private_dir)
 
-    monkeypatch.setattr(run_module, "observe", broken)
     guide = Path(__file__).resolve().parents[2] / "scenarios" / "guide"
     items: list[Item] = collect(
         [guide / "2-psk.yaml", guide / "1b-mutual-ca-chain.yaml"],
         [BackendPair.parse("python:python")],
     )
-    runner = Runner(tmp_path / "report")
+    runner = Runner(tmp_path / "report", observe_fn=broken)
     try:
         run = runner.run(items)
     finally:
