@@ -337,6 +337,11 @@ def _chain_complete(
 ) -> CheckResult | None:
     if f.trust.cafile is None:
         return None
+    expected = f"each certificate signed by the next; the last by a CA in {f.trust.cafile}"
+    if not f.trust.anchors:
+        return spec.result(
+            INCONCLUSIVE, expected, "no trust anchor", f"{f.trust.cafile} holds no certificate"
+        )
     problems = []
     for child, parent in itertools.pairwise(chain):
         try:
@@ -359,7 +364,7 @@ def _chain_complete(
         problems.append(f"chain ends at {x509util.name_text(last.issuer)}, not in {f.trust.cafile}")
     return spec.result(
         FAIL if problems else PASS,
-        f"each certificate signed by the next; the last by a CA in {f.trust.cafile}",
+        expected,
         "; ".join(problems) if problems else f"{len(chain)} certificate(s), anchored",
     )
 
@@ -367,6 +372,11 @@ def _chain_complete(
 def _pin(spec: CheckSpec, f: ServerFacts, chain: list[x509.Certificate]) -> CheckResult | None:
     if f.trust.pin is None:
         return None
+    expected = f"subject and public key of a certificate in {f.trust.pin}"
+    if not f.trust.pinned:
+        return spec.result(
+            INCONCLUSIVE, expected, "no pinned certificate", f"{f.trust.pin} holds no certificate"
+        )
     leaf = chain[0]
     want = x509util.public_key_bytes(leaf)
     ok = any(
@@ -374,7 +384,7 @@ def _pin(spec: CheckSpec, f: ServerFacts, chain: list[x509.Certificate]) -> Chec
     )
     return spec.result(
         PASS if ok else FAIL,
-        f"subject and public key of a certificate in {f.trust.pin}",
+        expected,
         f"{x509util.name_text(leaf.subject)} " + ("matches" if ok else "is not pinned"),
     )
 
