@@ -7,7 +7,7 @@ Theory of operation
 them once (through the dissector) into the frozen records below, and every judge of
 :mod:`.catalogue` is a pure function of those records. All I/O that judging needs
 happens here, before any judge runs: reading ``--cafile``/``--pin``/``--crl``,
-asking the ``--ocsp-url`` responder, and the FIX Logon probe's sessions
+asking the ``--ocsp`` responder, and the FIX Logon probe's sessions
 (:func:`.fixlogon.fix_logon_facts`). The clock is a fact too (``now``), so a table
 test can place a certificate in or out of its validity period.
 

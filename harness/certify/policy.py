@@ -22,15 +22,8 @@ ever reading "compliant":
 * what the use case makes a requirement (a client certificate for 1a/1b, a PSK for
   2) is checked as such; for the other cases the same facts are notes.
 
-Check ids (stable): ``tls.version.supported``, ``tls.version.<V>.refused``,
-``tls.cipher.required.<0xCODE>``, ``tls.cipher.forbidden-accepted``,
-``tls.compression.refused``, ``tls.kx.dhe-bits``, ``cert.present``,
-``cert.validity``, ``cert.key-size``, ``cert.signature-algorithm``,
-``cert.san-matches``, ``cert.chain-complete``, ``cert.pin-matches``,
-``cert.revocation``, ``auth.client-certificate.required``,
-``auth.client-certificate.accepted``,
-``auth.client-certificate.<self-signed|unrelated-ca|expired|unpinned>.refused``,
-``auth.psk.accepted``, ``auth.psk.<wrong-key|unknown-identity>.refused``.
+Check ids (stable): every id registered in :func:`.catalogue.server_checks`, with
+title and section in :mod:`.specs` (docs/checks.md lists them).
 """
 
 from __future__ import annotations

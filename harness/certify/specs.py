@@ -126,7 +126,7 @@ SAN = S(
 )
 CHAIN = S("cert.chain-complete", "chain complete up to a trusted CA", "2.4.1.5.1", "--cafile")
 PIN = S("cert.pin-matches", "server leaf matches the pinned certificate", "2.4.1.5.2", "--pin")
-REVOCATION = S("cert.revocation", "leaf not revoked", "2.4.1.6", "--crl or --ocsp-url")
+REVOCATION = S("cert.revocation", "leaf not revoked", "2.4.1.6", "--crl or --ocsp")
 
 # -- client authentication ------------------------------------------------------------
 CLIENT_CERT_REQUIRED = S(
