@@ -16,11 +16,11 @@ Table tests (tests/checks/certify_cases.py) build these records by hand: no netw
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from cryptography import x509
 
@@ -36,6 +36,22 @@ from harness.tls.registry import is_grease, suite_label
 from harness.tunnel import x509util
 
 Stage = Literal["unreachable", "not-tls", "no-handshake", "tls"]
+
+
+class Trust(Protocol):
+    """The user's trust options (:class:`.policy.TrustOptions`)."""
+
+    @property
+    def cafile(self) -> Path | None: ...
+
+    @property
+    def pin(self) -> Path | None: ...
+
+    @property
+    def crl(self) -> Path | None: ...
+
+    @property
+    def ocsp_url(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -329,12 +345,12 @@ def server_facts(
     scan: ServerScan,
     profile: Profile,
     case: str | None,
-    trust: object,
+    trust: Trust,
     *,
     fix: FixFacts | None = None,
     now: datetime | None = None,
 ) -> ServerFacts:
-    """Freeze what the scan saw (``trust``: a :class:`.policy.TrustOptions`)."""
+    """Freeze what the scan saw, reading the trust material once."""
     versions = tuple(v for name, _ in VERSIONS if (v := _version_probe(scan, name)) is not None)
     chain: tuple[x509.Certificate, ...] = ()
     chain_error = None
@@ -370,13 +386,7 @@ def server_facts(
         else None,
         chain=chain,
         chain_error=chain_error,
-        trust=trust_facts(
-            getattr(trust, "cafile", None),
-            getattr(trust, "pin", None),
-            getattr(trust, "crl", None),
-            getattr(trust, "ocsp_url", None),
-            chain,
-        )
+        trust=trust_facts(trust.cafile, trust.pin, trust.crl, trust.ocsp_url, chain)
         if chain
         else TrustFacts(),
         client_auth={k: server_attempt(w) for k, w in scan.client_auth.items()},
@@ -388,7 +398,7 @@ def server_facts(
 def client_facts(
     profile: Profile,
     wires: Mapping[str, Wire | None],
-    refusal: object,
+    refusal: Callable[[Handshake, str | None], tuple[bool | None, str]],
 ) -> ClientFacts:
     """Freeze the client rounds; ``refusal(handshake, end)`` reads a round's outcome."""
     rounds: dict[str, Attempt | None] = {}
@@ -396,7 +406,7 @@ def client_facts(
         if wire is None:
             rounds[kind] = None
             continue
-        refused, how = refusal(wire.handshake(), wire.end)  # type: ignore[operator]
+        refused, how = refusal(wire.handshake(), wire.end)
         rounds[kind] = Attempt(refused, how)
     valid = wires.get("valid")
     if valid is None:
