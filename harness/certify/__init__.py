@@ -11,7 +11,7 @@ certificates, PSK and resumption. Every probe records its wire bytes, and every
 verdict is taken from the dissector's reading of them
 (:func:`harness.dissect.dissect_streams`), never from a client library's opinion.
 Probes run on a bounded pool (:mod:`.scan`: split into jobs, fold into a
-:class:`~.scan.ServerScan`), then :mod:`.policy` judges the facts against a
+:class:`~.scan.ServerScan`), then :mod:`.policy` freezes the scan and judges the facts against a
 profile and a guide use case: requirements become checks with stable ids,
 observations become notes, and a probe that could not run is *inconclusive*,
 never a pass. :mod:`.result` packages it all as the project's ``RunResult`` so the
@@ -20,8 +20,10 @@ Each use case of the profile names its *defining checks*; a case is compliant on
 when all of them ran and passed (:func:`.rules.apply_defining_checks`; ``--scope
 tls`` leaves out the FIX ones, and says so). When no probe got a ServerHello,
 :mod:`.diagnose` says what is on the port (HTTP, plaintext FIX, silent, closed,
-bytes that are not TLS, an alert to every hello). The newer checks are small pure
-units in :mod:`.rules` (one spec table, frozen facts in, a CheckResult out). The
+bytes that are not TLS, an alert to every hello). Every check id certify reports
+is a registered unit (:mod:`.catalogue`: a spec from :mod:`.specs`, the one place
+naming titles and sections, and a pure judge over the frozen facts of :mod:`.facts`);
+judging is the fold of those registries. The
 optional FIX Logon probe (:mod:`.fixlogon`) explains a failed Logon from its own
 tunnel's log and runs the FIXS CompID-binding and other-identity probes.
 

@@ -36,7 +36,8 @@ from pathlib import Path
 from OpenSSL import SSL
 
 import harness.tunnel
-from harness.certify import rules
+from harness.certify.catalogue import judge_client
+from harness.certify.facts import client_facts
 from harness.certify.probe import Target as _Target
 from harness.certify.probe import Wire, write_pcap
 from harness.certify.result import build_run, exit_code
@@ -45,7 +46,7 @@ from harness.dissect import Handshake, KeyLog, alert_summary
 from harness.errors import HarnessError
 from harness.pki import LeafFiles, TestPKI
 from harness.profiles import Profile
-from harness.tls.registry import format_code, group_name, is_grease, suite_label, version_name
+from harness.tls.registry import group_name, is_grease, suite_label, version_name
 
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE
 ROUNDS = ("valid", "wrong-host", "unrelated-ca", "expired")
@@ -219,92 +220,11 @@ def _hello_notes(h: Handshake) -> list[Note]:
 def _judge(
     profile: Profile, wires: dict[str, Wire | None], timeout: float | None = None
 ) -> tuple[list[CheckResult], list[Note]]:
-    checks: list[CheckResult] = []
-    notes: list[Note] = []
+    """Freeze the rounds and fold the ``certify client`` registry over them."""
+    facts = client_facts(profile, wires, lambda h, end: _client_refused(h, end, timeout))
     valid = wires.get("valid")
-    if valid is None:
-        checks.append(
-            CheckResult(
-                "client.connected",
-                "the client connected",
-                None,
-                INCONCLUSIVE,
-                "a connection",
-                "none within the wait time",
-                "no connection for round 1",
-            )
-        )
-        return checks, notes
-    first = b"".join(d for _, d in valid.c2s)[:120]
-    checks.append(rules.client_plaintext(first))
-    h = valid.handshake()
-    notes.extend(_hello_notes(h))
-    offered = [v for v in h.versions_offered if not is_grease(v)]
-    outside = [version_name(v) for v in offered if not profile.allows_version(version_name(v))]
-    checks.append(
-        CheckResult(
-            "tls.version.offered",
-            "only profile versions offered",
-            "2.2",
-            FAIL if outside else PASS if offered else INCONCLUSIVE,
-            f"only {', '.join(profile.tls_versions)}",
-            f"offered {', '.join(version_name(v) for v in offered) or 'nothing'}",
-        )
-    )
-    suites = [c for c in h.ciphers_offered if not is_grease(c) and c not in (0x00FF, 0x5600)]
-    forbidden = [c for c in suites if not profile.allows_suite(c)]
-    checks.append(
-        CheckResult(
-            "tls.cipher.offered-forbidden",
-            "no suite outside the profile offered",
-            "2.3",
-            FAIL if forbidden else PASS if suites else INCONCLUSIVE,
-            "none",
-            ", ".join(format_code(c) for c in forbidden) if forbidden else "none",
-        )
-    )
-    common = [c for c in suites if profile.allows_suite(c)]
-    checks.append(
-        CheckResult(
-            "tls.cipher.offered-allowed",
-            "a profile suite offered",
-            "2.3",
-            PASS if common else FAIL if suites else INCONCLUSIVE,
-            "at least one",
-            ", ".join(format_code(c) for c in common) or "none",
-        )
-    )
-    refused, how = _client_refused(h, valid.end, timeout)
-    valid_ok = refused is False
-    checks.append(
-        CheckResult(
-            "auth.server-certificate.valid.accepted",
-            "valid server certificate accepted",
-            "2.4.1.5",
-            PASS if valid_ok else INCONCLUSIVE,
-            "handshake completes",
-            how,
-            None
-            if valid_ok
-            else "the client refused even the valid certificate: does it trust the test root?",
-        )
-    )
-    for kind in ROUNDS[1:]:
-        wire = wires.get(kind)
-        cid = f"auth.server-certificate.{kind}.refused"
-        title = f"{kind} server certificate refused"
-        section = "3.4.2" if kind == "wrong-host" else "2.4.1.5"
-        if wire is None:
-            checks.append(CheckResult(cid, title, section, INCONCLUSIVE, "refused", "no connection",
-                                      "the client did not connect for this round"))  # fmt: skip
-            continue
-        r, text = _client_refused(wire.handshake(), wire.end, timeout)
-        if r is None or not valid_ok:
-            reason = "the valid round failed" if not valid_ok else text
-            checks.append(CheckResult(cid, title, section, INCONCLUSIVE, "refused", text, reason))
-            continue
-        checks.append(CheckResult(cid, title, section, PASS if r else FAIL, "refused", text))
-    return checks, notes
+    notes = _hello_notes(valid.handshake()) if valid is not None else []
+    return judge_client(facts), notes
 
 
 def certify_client(

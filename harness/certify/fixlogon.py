@@ -31,10 +31,10 @@ from harness.backends.base import TunnelStartError, write_private
 from harness.backends.python import PythonBackend
 from harness.certify import rules
 from harness.certify.badcerts import CertPair
+from harness.certify.facts import FixFacts
 from harness.certify.policy import TrustOptions
 from harness.certify.probe import Credentials
 from harness.certify.rules import LogonFacts
-from harness.checks.model import CheckResult, Verdict
 from harness.errors import HarnessError, SourceLocation
 from harness.fix.settings import Credentials as FixCredentials
 from harness.fixnet import SessionSettings, parse_script, run_initiator
@@ -180,7 +180,7 @@ def _start(
     return PythonBackend().start(config, workdir, label=label)
 
 
-def fix_logon_checks(
+def fix_logon_facts(
     host: str,
     port: int,
     fix: FixLogon,
@@ -189,96 +189,43 @@ def fix_logon_checks(
     workdir: Path,
     *,
     timeout: float = 10.0,
-) -> list[CheckResult]:
-    """Run the Logon probe(s); failures are data (checks), never exceptions."""
+) -> FixFacts:
+    """Run the Logon probe(s) and freeze what each showed (judged by the registry's
+    ``fix.logon.*`` units); failures are data, never exceptions."""
     workdir.mkdir(parents=True, exist_ok=True)
-    checks: list[CheckResult] = []
     try:
         tunnel = _start(host, port, credentials, trust, workdir, "certify-fix")
     except (TunnelStartError, HarnessError) as exc:
-        return [
-            CheckResult(
-                "fix.logon.accepted",
-                "FIX Logon through the TLS session",
-                "3.4",
-                Verdict.INCONCLUSIVE,
-                "Logon answered with Logon",
-                "not attempted",
-                f"the local TLS client could not start: {exc}",
-            )
-        ]
+        return FixFacts(start_error=str(exc))
     script = parse_script(_SCRIPT, origin=SourceLocation("<certify FIX probe>", 1))
+    bad = foreign = other = None
     with tunnel:
         _, facts = _attempt(fix.settings(), tunnel, script, timeout)
-        checks.append(logon_accepted(facts))
         if fix.has_credentials:
             _, bad = _attempt(fix.settings(wrong=True), tunnel, script, timeout)
-            checks.append(bad_credentials_refused(bad))
         if fix.foreign_sender is not None:
             _, foreign = _attempt(fix.settings(sender=fix.foreign_sender), tunnel, script, timeout)
-            checks.append(
-                rules.must_be_refused(
-                    "fix.logon.compid-bound",
-                    f"a Logon as {fix.foreign_sender} with our credentials refused",
-                    foreign if facts.accepted else None,
-                    "our own Logon was not accepted, so a refusal would prove nothing",
-                )
-            )
+    other_error = None
     if fix.other is not None:
         other_creds = Credentials(cert=fix.other.cert, key=fix.other.key)
         try:
             other_tunnel = _start(host, port, other_creds, trust, workdir, "certify-fix-other")
         except (TunnelStartError, HarnessError) as exc:
-            checks.append(
-                rules.missing(
-                    "fix.logon.other-identity-refused",
-                    "handshake or Logon refused",
-                    f"the local TLS client could not start with --other-cert: {exc}",
-                )
-            )
+            other_error = str(exc)
         else:
             with other_tunnel:
                 _, other = _attempt(fix.settings(), other_tunnel, script, timeout)
-            checks.append(
-                rules.must_be_refused(
-                    "fix.logon.other-identity-refused",
-                    "another counterparty's certificate: handshake or Logon refused",
-                    other if facts.accepted else None,
-                    "our own Logon was not accepted, so a refusal would prove nothing",
-                )
-            )
-    return checks
+    return FixFacts(
+        logon=facts,
+        bad=bad,
+        foreign_sender=fix.foreign_sender,
+        foreign=foreign,
+        other_given=fix.other is not None,
+        other=other,
+        other_start_error=other_error,
+    )
 
 
-def logon_accepted(facts: LogonFacts) -> CheckResult:
-    """Our Logon must be answered with a Logon; otherwise say why (pure)."""
-    expected = "Logon answered with Logon"
-    spec = rules.SPECS["fix.logon.accepted"]
-    if facts.accepted:
-        verdict, observed, reason = Verdict.PASS, "accepted", None
-    elif facts.error:
-        verdict, observed, reason = Verdict.INCONCLUSIVE, facts.error, "the probe could not run"
-    elif facts.logout_text is not None:
-        verdict, observed, reason = (
-            Verdict.FAIL,
-            f"Logon refused: Logout Text(58)={facts.logout_text!r}",
-            None,
-        )
-    else:
-        verdict, observed, reason = Verdict.FAIL, facts.explanation or "no Logon reply", None
-    return CheckResult(spec.id, spec.title, spec.section, verdict, expected, observed, reason)
-
-
-def bad_credentials_refused(facts: LogonFacts) -> CheckResult:
-    """A Logon with a wrong password/RawData must get no session (pure)."""
-    spec = rules.SPECS["fix.logon.bad-credentials-refused"]
-    expected = "Logout or disconnect, no session"
-    if facts.accepted:
-        verdict, observed = Verdict.FAIL, "a wrong credential was accepted"
-    elif facts.error:
-        verdict, observed = Verdict.INCONCLUSIVE, facts.error
-    elif facts.logout_text is not None:
-        verdict, observed = Verdict.PASS, f"refused with Logout Text={facts.logout_text!r}"
-    else:
-        verdict, observed = Verdict.PASS, f"refused ({facts.explanation or 'disconnected'})"
-    return CheckResult(spec.id, spec.title, spec.section, verdict, expected, observed)
+# The pure judges moved to .rules (re-exported here for callers of the old names).
+logon_accepted = rules.logon_accepted
+bad_credentials_refused = rules.bad_credentials_refused

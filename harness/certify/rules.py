@@ -1,11 +1,10 @@
-"""certify's newer checks as units: one spec (id, title, guide section) and one pure
-function from frozen facts to a :class:`~harness.checks.model.CheckResult` each.
+"""Pure judging functions of certify's newer checks (frozen facts in, a
+:class:`~harness.checks.model.CheckResult` out), and the use-case-defining step.
 
-The shape matches the run checks' registry (a spec plus a pure function), so these can
-join it: no I/O here, every function's inputs are frozen dataclasses or tuples, and
-each returns pass, fail or inconclusive (not-applicable where the rule cannot apply),
-never raises on odd facts. :data:`SPECS` is the one place naming each id's title and
-section.
+The registered units that call them are in :mod:`.catalogue`; titles and sections
+come from :mod:`.specs` (the one place naming them). No I/O here: every function's
+inputs are frozen dataclasses or tuples, and each returns pass, fail or inconclusive
+(not-applicable where the rule cannot apply), never raises on odd facts.
 """
 
 from __future__ import annotations
@@ -14,57 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from harness.certify.diagnose import PortDiagnosis, ProbeFacts
+from harness.certify.specs import BY_ID
 from harness.checks.model import CheckResult, Verdict
+from harness.checks.registry import CheckSpec
 from harness.profiles.model import UseCase
 from harness.tls.registry import format_code, version_name
 
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE
 
 
-@dataclass(frozen=True)
-class Spec:
-    id: str
-    title: str
-    section: str | None
-
-
-SPECS: dict[str, Spec] = {
-    s.id: s
-    for s in (
-        Spec("endpoint.tls", "a TLS server answers on the port", "2.2"),
-        Spec("fix.plaintext-refused", "a plaintext FIX Logon gets no FIX answer (FIXS)", None),
-        Spec("tls.server-hello.valid", "ServerHello picks only what the client offered", None),
-        Spec("tls.server-flight.bounded", "the server's first flight is of bounded size", None),
-        Spec(
-            "tls.cipher.required-applicable",
-            "some required suite can be served with the server's key type",
-            "2.3.1",
-        ),
-        Spec(
-            "fix.logon.compid-bound",
-            "a Logon with another counterparty's SenderCompID is refused (FIXS)",
-            "3.4",
-        ),
-        Spec(
-            "fix.logon.other-identity-refused",
-            "another counterparty's certificate cannot log on as us (FIXS)",
-            "3.4",
-        ),
-        Spec("client.plaintext-fix", "the client speaks TLS, not plaintext FIX", None),
-        # Checks judged in policy.py, named here for a defining check that did not run.
-        Spec("cert.pin-matches", "server leaf matches the pinned certificate", "2.4.1.5.2"),
-        Spec("cert.chain-complete", "chain complete up to a trusted CA", "2.4.1.5.1"),
-        Spec("cert.san-matches", "certificate names the host connected to", "3.4.2"),
-        Spec("auth.client-certificate.accepted", "our client certificate accepted", "3.2"),
-        Spec("auth.psk.accepted", "PSK handshake completes", "3.3"),
-        Spec("fix.logon.accepted", "FIX Logon through the TLS session", "3.4"),
-        Spec(
-            "fix.logon.bad-credentials-refused",
-            "A wrong FIX credential is refused (no session)",
-            "3.4",
-        ),
-    )
-}
+#: Every fixed certify id's spec (title, section): :mod:`.specs` is the one place.
+SPECS: dict[str, CheckSpec] = BY_ID
 
 
 def _result(
@@ -75,10 +34,7 @@ def _result(
     reason: str | None = None,
     evidence: tuple[str, ...] = (),
 ) -> CheckResult:
-    spec = SPECS[cid]
-    return CheckResult(
-        cid, spec.title, spec.section, verdict, expected, observed, reason, evidence=evidence
-    )
+    return SPECS[cid].result(verdict, expected, observed, reason, evidence=evidence)
 
 
 # -- what is on the port --------------------------------------------------------
@@ -216,13 +172,13 @@ def required_applicable(
     cid = "tls.cipher.required-applicable"
     expected = "at least one required suite the server's key can serve"
     if required == 0:
-        return CheckResult(
-            cid, SPECS[cid].title, SPECS[cid].section, Verdict.NOT_APPLICABLE, expected,
-            "the profile requires no suite", "no required suites",
+        return _result(
+            cid, Verdict.NOT_APPLICABLE, expected, "the profile requires no suite",
+            "no required suites",
         )  # fmt: skip
     if psk_case:
-        return CheckResult(
-            cid, SPECS[cid].title, SPECS[cid].section, Verdict.NOT_APPLICABLE, expected,
+        return _result(
+            cid, Verdict.NOT_APPLICABLE, expected,
             f"{len(not_applicable)} of {required} not applicable",
             "use case 2: the PSK checks define the case",
         )  # fmt: skip
@@ -356,6 +312,40 @@ def must_be_refused(cid: str, expected: str, facts: LogonFacts | None, skip: str
     if facts.error and not facts.explanation:
         return _result(cid, INCONCLUSIVE, expected, facts.error, "the probe could not run")
     return _result(cid, PASS, expected, f"refused: {facts.explanation or 'no session'}")
+
+
+def logon_accepted(facts: LogonFacts) -> CheckResult:
+    """Our Logon must be answered with a Logon; otherwise say why (pure)."""
+    expected = "Logon answered with Logon"
+    spec = SPECS["fix.logon.accepted"]
+    if facts.accepted:
+        verdict, observed, reason = Verdict.PASS, "accepted", None
+    elif facts.error:
+        verdict, observed, reason = Verdict.INCONCLUSIVE, facts.error, "the probe could not run"
+    elif facts.logout_text is not None:
+        verdict, observed, reason = (
+            Verdict.FAIL,
+            f"Logon refused: Logout Text(58)={facts.logout_text!r}",
+            None,
+        )
+    else:
+        verdict, observed, reason = Verdict.FAIL, facts.explanation or "no Logon reply", None
+    return spec.result(verdict, expected, observed, reason)
+
+
+def bad_credentials_refused(facts: LogonFacts) -> CheckResult:
+    """A Logon with a wrong password/RawData must get no session (pure)."""
+    spec = SPECS["fix.logon.bad-credentials-refused"]
+    expected = "Logout or disconnect, no session"
+    if facts.accepted:
+        verdict, observed = Verdict.FAIL, "a wrong credential was accepted"
+    elif facts.error:
+        verdict, observed = Verdict.INCONCLUSIVE, facts.error
+    elif facts.logout_text is not None:
+        verdict, observed = Verdict.PASS, f"refused with Logout Text={facts.logout_text!r}"
+    else:
+        verdict, observed = Verdict.PASS, f"refused ({facts.explanation or 'disconnected'})"
+    return spec.result(verdict, expected, observed)
 
 
 def missing(cid: str, expected: str, why: str) -> CheckResult:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness.certify.badcerts import CertPair
 from harness.certify.diagnose import PortDiagnosis
-from harness.certify.fixlogon import FixLogon, fix_logon_checks
+from harness.certify.fixlogon import FixLogon, fix_logon_facts
 from harness.certify.policy import TrustOptions, evaluate
 from harness.certify.probe import Credentials, Target, write_pcap
 from harness.certify.result import build_run, exit_code
@@ -96,21 +96,19 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
             else ("FIXS-HARNESS", "PROBE"),
         )
     )
-    checks, notes = evaluate(scan, request.profile, request.case, request.trust)
     diagnosis = scan.diagnosis()
-    if request.fix is not None and diagnosis.is_tls:
-        checks = [
-            *checks,
-            *fix_logon_checks(
-                target.address,
-                target.port,
-                request.fix,
-                request.credentials,
-                request.trust,
-                workdir,
-                timeout=max(request.timeout, 5.0),
-            ),
-        ]
+    fix_facts = None
+    if request.fix is not None and scan.reachable and diagnosis.is_tls:
+        fix_facts = fix_logon_facts(
+            target.address,
+            target.port,
+            request.fix,
+            request.credentials,
+            request.trust,
+            workdir,
+            timeout=max(request.timeout, 5.0),
+        )
+    checks, notes = evaluate(scan, request.profile, request.case, request.trust, fix=fix_facts)
     case = request.profile.use_case(request.case) if request.case else None
     if diagnosis.is_tls:
         checks = apply_defining_checks(checks, case, request.scope)

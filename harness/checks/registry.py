@@ -25,12 +25,14 @@ Shapes in use:
 * ``fixs-harness run``: ``Registry[RunFacts]`` (:data:`harness.checks.catalogue.RUN_CHECKS`),
   facts = the scenario's expectations, its profile and the frozen
   :class:`~harness.checks.observation.Observation`.
-* ``fixs-harness certify`` can use the same shape: a ``Registry[CertifyFacts]``
-  whose facts bundle the server scan, the profile, the use case and the trust
-  options; a family of parametric ids (``tls.cipher.required.<0xCODE>``) is
-  registered as one unit per concrete id, built from the profile by a factory.
+* ``fixs-harness certify``: ``Registry[ServerFacts]`` built per run by
+  :func:`harness.certify.catalogue.server_checks` (facts = the frozen scan, profile,
+  use case, trust material and FIX probe; a family of parametric ids such as
+  ``tls.cipher.required.<0xCODE>`` is one unit per concrete id) and
+  ``Registry[ClientFacts]`` (:data:`harness.certify.catalogue.CLIENT_CHECKS`).
 
-Every registered id has table tests (tests/checks/test_catalogue.py) with at least
+Every registered id has table tests (tests/checks/test_catalogue.py, and
+tests/checks/test_certify_catalogue.py for certify) with at least
 one pass, one fail and one inconclusive case, and the mutation gate
 (scripts/mutation-gate) replaces each judge by "always pass" / "always
 inconclusive" and requires a table test to notice (:meth:`Registry.with_judge`).

@@ -34,3 +34,14 @@ def test_a_check_with_only_pass_rows_survives_always_pass() -> None:
     total, survivors = _gate().run_gate(RUN_CHECKS, thin)
     assert total > len(RUN_CHECKS)
     assert survivors == ["fix.script always-pass"]
+
+
+def test_a_certify_check_with_only_pass_rows_survives_always_pass() -> None:
+    # negative control for the certify half: keep only tls.compression.refused's pass rows
+    from tests.checks import certify_cases
+
+    cid = "tls.compression.refused"
+    thin = [c for c in certify_cases.CASES if c.id != cid or c.verdict is Verdict.PASS]
+    checks, total, survivors = _gate().run_certify_gate(thin)
+    assert total > checks
+    assert survivors == [f"{cid} always-pass"]
