@@ -46,22 +46,18 @@ class FileWriter:
         self.entries: list[FileEntry] = []
 
     def write(
-        self,
-        relative: str,
-        data: bytes,
-        *,
-        kind: str,
-        description: str,
-        secret: bool = False,
+        self, relative: str, data: bytes, kind: str, description: str, *, secret: bool = False
     ) -> Path:
         """Write ``data`` to ``directory/relative`` (0600 if ``secret``, else 0644)."""
         path = self.directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         write_file(path, data, mode=SECRET_MODE if secret else PUBLIC_MODE)
-        self.entries.append(
-            FileEntry(path=relative, kind=kind, description=description, secret=secret)
-        )
+        self.entries.append(FileEntry(relative, kind, description, secret))
         return path
+
+    def secret(self, relative: str, data: bytes, kind: str, description: str) -> Path:
+        """:meth:`write` a file that holds a secret (mode 0600, ``secret`` in the manifest)."""
+        return self.write(relative, data, kind, description, secret=True)
 
 
 def write_file(path: Path, data: bytes, *, mode: int) -> None:
