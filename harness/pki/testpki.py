@@ -243,40 +243,24 @@ class TestPKI:
         root_t, root = build.trustme_ca("root", "Root CA", rsa, parent=None, path_length=1)
         _, inter = build.trustme_ca(INTER, "Intermediate CA", rsa, parent=root_t, path_length=0)
         _, other = build.trustme_ca(OTHER, "Unrelated CA", ecdsa, parent=None, path_length=0)
-        cas: dict[str, CA] = {}
-        for ca, text in (
-            (root, "root CA certificate (trust anchor)"),
-            (inter, "intermediate CA certificate (issues every leaf)"),
-            (other, "unrelated CA certificate (issues other-server, other-client)"),
-        ):
-            cas[ca.name] = CA(
+        cas = {
+            ca.name: CA(
                 name=ca.name,
-                cert_path=out.write(f"{ca.name}.pem", build.cert_pem(ca.cert), "ca-cert", text),
-                key_path=out.secret(
-                    f"{ca.name}.key",
-                    build.key_pem(ca.key),
-                    "ca-key",
-                    f"{ca.name} CA private key",
-                ),
+                cert_path=out.write(f"{ca.name}.pem", build.cert_pem(ca.cert)),
+                key_path=out.write(f"{ca.name}.key", build.key_pem(ca.key)),
                 subject=ca.cert.subject.rfc4514_string(),
                 subject_hash=subject_hash(ca.cert),
                 key_type=build.key_type_of(ca.key),
             )
+            for ca in (root, inter, other)
+        }
         chain_path = out.write(
-            "ca-chain.pem",
-            build.cert_pem(inter.cert) + build.cert_pem(root.cert),
-            "ca-bundle",
-            "intermediate + root: CAfile for verifyChain",
+            "ca-chain.pem", build.cert_pem(inter.cert) + build.cert_pem(root.cert)
         )
         taken: set[str] = set()
         for ca in (root, inter):
             name = hashed_name(cas[ca.name].subject_hash, crl=False, taken=taken)
-            out.write(
-                f"capath/{name}",
-                build.cert_pem(ca.cert),
-                "capath-entry",
-                f"{ca.name} CA under its subject hash: CApath directory",
-            )
+            out.write(f"capath/{name}", build.cert_pem(ca.cert), ca.name)
 
         # Leaves.
         keys = {spec.key_group: build.new_key(spec.key_type) for spec in LeafName}
@@ -291,24 +275,10 @@ class TestPKI:
             has_aia = bool(ocsp_url) and spec.issuer == INTER and spec.usage is not Usage.OCSP
             leaves[spec.value] = Leaf(
                 name=spec.value,
-                cert_path=out.write(
-                    f"{spec}.crt", chain, "leaf-chain", f"{what}: certificate + issuing chain"
-                ),
-                key_path=out.secret(
-                    f"{spec}.key", build.key_pem(key), "leaf-key", f"{what}: private key"
-                ),
-                pem_path=out.secret(
-                    f"{spec}.pem",
-                    chain + build.key_pem(key),
-                    "leaf-bundle",
-                    f"{what}: chain + key in one file (stunnel cert =)",
-                ),
-                pin_path=out.write(
-                    f"{spec}.pin.pem",
-                    build.cert_pem(cert),
-                    "pin",
-                    f"{what}: leaf only, CAfile for a peer's verifyPeer",
-                ),
+                cert_path=out.write(f"{spec}.crt", chain, what),
+                key_path=out.write(f"{spec}.key", build.key_pem(key), what),
+                pem_path=out.write(f"{spec}.pem", chain + build.key_pem(key), what),
+                pin_path=out.write(f"{spec}.pin.pem", build.cert_pem(cert), what),
                 usage=spec.usage,
                 key_type=spec.key_type,
                 key_group=spec.key_group,
@@ -327,21 +297,11 @@ class TestPKI:
         revoked = [certs[s] for s in LeafName if s.status is Status.REVOKED]
         inter_crl = build.crl_pem(inter, revoked, now=now)
         root_crl = build.crl_pem(root, [], now=now)
-        crl_path = out.write(
-            "crl.pem",
-            inter_crl + root_crl,
-            "crl",
-            "CRLs of the intermediate (revoked-server, revoked-client) and root: CRLfile",
-        )
+        crl_path = out.write("crl.pem", inter_crl + root_crl)
         taken_crl: set[str] = set()
         for ca, pem in ((inter, inter_crl), (root, root_crl)):
             name = hashed_name(cas[ca.name].subject_hash, crl=True, taken=taken_crl)
-            out.write(
-                f"crl/{name}",
-                pem,
-                "crlpath-entry",
-                f"{ca.name} CA's CRL under its issuer hash: CRLpath directory",
-            )
+            out.write(f"crl/{name}", pem, ca.name)
         revoked_at = now - timedelta(hours=1)
         index = "".join(
             build.index_line(
@@ -351,37 +311,17 @@ class TestPKI:
             if s.issuer == INTER
         )
         attr = b"unique_subject = no\n"
-        index_path = out.write(
-            "index.txt",
-            index.encode(),
-            "ocsp-index",
-            "OpenSSL ca database of the intermediate's leaves: openssl ocsp -index",
-        )
-        out.write("index.txt.attr", attr, "ocsp-index-attr", "index.txt attributes")
-        root_index_path = out.write(
-            "root-index.txt",
-            build.index_line(inter.cert).encode(),
-            "ocsp-index",
-            "OpenSSL ca database of the root (the intermediate): openssl ocsp -index",
-        )
-        out.write("root-index.txt.attr", attr, "ocsp-index-attr", "root-index.txt attributes")
+        index_path = out.write("index.txt", index.encode())
+        out.write("index.txt.attr", attr)
+        root_index_path = out.write("root-index.txt", build.index_line(inter.cert).encode())
+        out.write("root-index.txt.attr", attr)
 
         # PSK secrets.
         ids, unknown = psk.DEFAULT_IDENTITIES, psk.UNKNOWN_IDENTITY
         psk_files = PSKFiles(
-            path=out.secret("psk.txt", psk.render(ids), "psk", "PSKsecrets shared by both ends"),
-            wrong_key_path=out.secret(
-                "psk-wrong-key.txt",
-                psk.render(ids),
-                "psk",
-                "PSKsecrets with the same identities and different keys",
-            ),
-            unknown_identity_path=out.secret(
-                "psk-unknown-identity.txt",
-                psk.render((unknown,)),
-                "psk",
-                "PSKsecrets with an identity psk.txt does not list",
-            ),
+            path=out.write("psk.txt", psk.render(ids)),
+            wrong_key_path=out.write("psk-wrong-key.txt", psk.render(ids)),
+            unknown_identity_path=out.write("psk-unknown-identity.txt", psk.render((unknown,))),
             identities=ids,
             unknown_identity=unknown,
         )
@@ -404,6 +344,5 @@ class TestPKI:
             created=now,
             generation_seconds=round(time.perf_counter() - started, 3),
         )
-        manifest = (json.dumps(pki.manifest(), indent=2) + "\n").encode()
-        out.write(MANIFEST_NAME, manifest, "manifest", "this listing")
+        out.write(MANIFEST_NAME, (json.dumps(pki.manifest(), indent=2) + "\n").encode())
         return pki
