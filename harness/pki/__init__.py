@@ -26,7 +26,8 @@ expected :class:`Status`); a :class:`Leaf` is one made leaf (its files and facts
 :class:`CA` and :class:`PSKFiles` the rest; ``pki.leaf(name)`` takes a
 :class:`LeafName` or its value. Modules, each importing only those before it:
 ``model`` (the nouns, the leaf table, and the one generic record <-> JSON codec),
-``files`` (0600-from-the-first-byte writes, OpenSSL hash names), ``psk``, ``build``
+``files`` (what each file is and whether it is secret, 0600-from-the-first-byte
+writes, OpenSSL hash names), ``psk``, ``build``
 (certificates, CRLs, ``index.txt`` lines from the table), ``testpki``
 (:class:`TestPKI`: create, load, manifest). ``manifest.json`` is the records'
 fields, validated by pydantic on the way in. No secret content is ever returned in

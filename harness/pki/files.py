@@ -1,7 +1,9 @@
 """Writing PKI files with the right modes, and OpenSSL's hashed-directory names.
 
-Secret files (private keys, ``NAME.pem`` bundles, PSK files) are created 0600 from
-the first byte: they are written to a temporary name opened with mode 0600 and
+:data:`FILE_KINDS` says what every file is and whether it is secret; the
+:class:`FileWriter` takes both from it, so the manifest's listing and the modes
+come from one table. Secret files (private keys, ``NAME.pem`` bundles, PSK files)
+are created 0600 from the first byte: they are written to a temporary name opened with mode 0600 and
 renamed into place, so there is no moment at which another user could read them.
 """
 
