@@ -23,8 +23,8 @@ Two ways to build (``method``):
 * ``debootstrap`` (default, needs no registry): ``docker/build-rootfs.sh`` runs
   ``debootstrap --variant=minbase`` from the Debian mirror apt uses, the tree is
   streamed as a tar into ``docker import``.
-* ``dockerfile``: ``docker/SUITE/Dockerfile`` (``FROM debian:SUITE-slim``), for users
-  whose engine can pull from a registry.
+* ``dockerfile``: ``docker/Dockerfile`` with the build argument ``SUITE``
+  (``FROM debian:SUITE-slim``), for users whose engine can pull from a registry.
 
 Either way the result is committed once more with the labels. Images that are
 present (with the suite label) are reused; :func:`ensure_images` builds only what
@@ -187,7 +187,7 @@ def connect(*, timeout: float = 30.0) -> DockerClient:
         HarnessError: when no engine answers, with the reason.
     """
     # Submodule imports: a bare `import docker` would resolve, for mypy, to this
-    # repository's docker/ folder (Dockerfiles) as a namespace package.
+    # repository's docker/ folder (the Dockerfile) as a namespace package.
     from docker.client import from_env
     from docker.errors import DockerException
 
@@ -283,7 +283,7 @@ def default_mirror(sources: Iterable[Path] | None = None) -> str:
 
 
 def _repo_docker_dir() -> Path:
-    """The repository's ``docker/`` folder (scripts and Dockerfiles)."""
+    """The repository's ``docker/`` folder (``build-rootfs.sh`` and the ``Dockerfile``)."""
     return Path(__file__).resolve().parents[2] / "docker"
 
 
@@ -360,14 +360,23 @@ def _import_rootfs(client: DockerClient, rootfs: Path, suite: str) -> str:
 
 
 def _build_dockerfile(client: DockerClient, suite: str, progress: Progress) -> str:
-    context = _repo_docker_dir() / suite
+    """``docker build`` of ``docker/Dockerfile`` for one suite (build argument ``SUITE``).
+
+    The build's ``RUN`` step uses host networking, like every harness container: the
+    engine the harness starts has no bridge network.
+    """
+    context = _repo_docker_dir()
     if not (context / "Dockerfile").is_file():
         raise HarnessError(f"{context / 'Dockerfile'} not found")
     from docker.errors import BuildError
 
     try:
         image, logs = client.images.build(
-            path=str(context), tag=f"{IMAGE_REPOSITORY}:{suite}-base", rm=True
+            path=str(context),
+            buildargs={"SUITE": suite},
+            network_mode="host",
+            tag=f"{IMAGE_REPOSITORY}:{suite}-base",
+            rm=True,
         )
     except BuildError as exc:
         raise HarnessError(f"docker build of {context} failed: {exc.msg}") from exc
@@ -452,7 +461,7 @@ def build_image(
     if method not in METHODS:
         raise HarnessError(f"unknown build method {method!r}; use one of {', '.join(METHODS)}")
     if method == "dockerfile":
-        progress(f"{name}: docker build {_repo_docker_dir() / name}")
+        progress(f"{name}: docker build --build-arg SUITE={name} {_repo_docker_dir()}")
         base_id = _build_dockerfile(client, name, progress)
     else:
         if os.geteuid() != 0:

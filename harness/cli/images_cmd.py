@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("debootstrap", "dockerfile"),
         default="debootstrap",
         help="debootstrap + docker import (no registry needed; default) "
-        "or docker/SUITE/Dockerfile (needs a registry)",
+        "or docker/Dockerfile with --build-arg SUITE (needs a registry)",
     )
     build.add_argument(
         "--mirror", help="Debian mirror for debootstrap (default: the one apt uses here)"

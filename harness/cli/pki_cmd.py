@@ -88,11 +88,10 @@ def _show(args: argparse.Namespace) -> int:
 
 def _print(pki: object, *, as_json: bool, verb: str) -> None:
     from harness.pki import TestPKI
-    from harness.pki.manifest import manifest_json
 
     assert isinstance(pki, TestPKI)
     if as_json:
-        print(json.dumps(manifest_json(pki), indent=2))
+        print(json.dumps(pki.manifest(), indent=2))
         return
     print(f"{pki.directory} {verb} {len(pki.files) + 1} files:")
     width = max(len(f.path) for f in pki.files)

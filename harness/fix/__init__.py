@@ -57,9 +57,10 @@ from harness.fix.session import (
     Session,
     SessionState,
 )
-from harness.fix.settings import Credentials, SessionSettings
+from harness.fix.settings import KEEP, Credentials, SessionSettings
 
 __all__ = [
+    "KEEP",
     "MSG_TYPE_NAMES",
     "SECRET_TAGS",
     "TRANSITIONS",

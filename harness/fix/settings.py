@@ -9,9 +9,10 @@ validating door from YAML/JSON/CLI data, and names the bad key on error.
 from __future__ import annotations
 
 import binascii
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 from harness.errors import HarnessError, LocatedError, SourceLocation
 
@@ -60,6 +61,15 @@ class Credentials:
     __str__ = __repr__
 
 
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+#: Default of :meth:`SessionSettings.swapped`'s ``credentials``: keep the ones this
+#: side has. Passing ``None`` instead says "no credentials" explicitly.
+KEEP: Final = _Keep.KEEP
+
+
 @dataclass(frozen=True)
 class SessionSettings:
     """One side of a FIX session.
@@ -104,8 +114,17 @@ class SessionSettings:
         if self.logon_timeout <= 0 or self.logout_timeout <= 0:
             raise HarnessError("logon_timeout and logout_timeout must be > 0")
 
-    def swapped(self, *, credentials: Credentials | None = None) -> SessionSettings:
-        """The same session seen from the other side (CompIDs swapped)."""
+    def swapped(
+        self, *, credentials: Credentials | Literal[_Keep.KEEP] | None = KEEP
+    ) -> SessionSettings:
+        """The same session seen from the other side (CompIDs swapped).
+
+        Args:
+            credentials: the other side's credentials (what an acceptor requires,
+                what an initiator sends). :data:`KEEP` (the default) keeps this
+                side's; ``None`` means none at all (an acceptor that requires no
+                credentials, an initiator that sends none).
+        """
         return SessionSettings(
             sender_comp_id=self.target_comp_id,
             target_comp_id=self.sender_comp_id,
@@ -113,7 +132,7 @@ class SessionSettings:
             default_appl_ver_id=self.default_appl_ver_id,
             heartbeat_interval=self.heartbeat_interval,
             reset_on_logon=self.reset_on_logon,
-            credentials=credentials if credentials is not None else self.credentials,
+            credentials=self.credentials if credentials is KEEP else credentials,
             logon_timeout=self.logon_timeout,
             logout_timeout=self.logout_timeout,
         )

@@ -18,27 +18,37 @@ did with that, so the PKI is also the oracle for certificate scenarios.
 
 Generation is split by what each tool does well: trustme makes the CAs;
 cryptography makes leaves, CRLs and everything trustme has no option for (shared
-keys, role-specific EKU, OCSP signing, AIA). ``manifest.json`` is the only JSON
-edge (pydantic); inside, records are frozen dataclasses. No secret content is ever
-returned in a ``repr``, the manifest, or a log line.
+keys, role-specific EKU, OCSP signing, AIA).
+
+The package follows trustme's shape: a few nouns and one table. :class:`LeafName`
+is the enum of the leaves and carries each one's design (role, key group, issuer,
+expected :class:`Status`); a :class:`Leaf` is one made leaf (its files and facts);
+:class:`CA` and :class:`PSKFiles` the rest; ``pki.leaf(name)`` takes a
+:class:`LeafName` or its value. Modules, each importing only those before it:
+``model`` (the nouns, the leaf table, and the one generic record <-> JSON codec),
+``files`` (what each file is and whether it is secret, 0600-from-the-first-byte
+writes, OpenSSL hash names), ``psk``, ``build``
+(certificates, CRLs, ``index.txt`` lines from the table), ``testpki``
+(:class:`TestPKI`: create, load, manifest). ``manifest.json`` is the records'
+fields, validated by pydantic on the way in. No secret content is ever returned in
+a ``repr``, the manifest, or a log line.
 """
 
-from harness.pki.model import (
-    CAFiles,
-    FileEntry,
-    KeyType,
-    LeafFiles,
-    PSKFiles,
-    Status,
-    TestPKI,
-    Usage,
-)
+from harness.pki.model import CA, FileEntry, KeyType, Leaf, LeafName, PSKFiles, Status, Usage
+from harness.pki.testpki import TestPKI
+
+#: Earlier names of :class:`Leaf` and :class:`CA`, kept for callers.
+LeafFiles = Leaf
+CAFiles = CA
 
 __all__ = [
+    "CA",
     "CAFiles",
     "FileEntry",
     "KeyType",
+    "Leaf",
     "LeafFiles",
+    "LeafName",
     "PSKFiles",
     "Status",
     "TestPKI",

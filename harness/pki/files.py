@@ -1,7 +1,9 @@
 """Writing PKI files with the right modes, and OpenSSL's hashed-directory names.
 
-Secret files (private keys, ``NAME.pem`` bundles, PSK files) are created 0600 from
-the first byte: they are written to a temporary name opened with mode 0600 and
+:data:`FILE_KINDS` says what every file is and whether it is secret; the
+:class:`FileWriter` takes both from it, so the manifest's listing and the modes
+come from one table. Secret files (private keys, ``NAME.pem`` bundles, PSK files)
+are created 0600 from the first byte: they are written to a temporary name opened with mode 0600 and
 renamed into place, so there is no moment at which another user could read them.
 """
 
@@ -38,6 +40,49 @@ def subject_hash(name_holder: x509.Certificate) -> str:
     return f"{crypto.X509.from_cryptography(name_holder).subject_name_hash():08x}"
 
 
+# fmt: off
+#: What each file is: ``(kind, description, secret)`` by exact name, then by directory,
+#: then by suffix. ``{what}`` is the leaf's or CA's description. The one place that
+#: decides which files are secret (0600, ``"secret": true`` in the manifest).
+FILE_KINDS: dict[str, tuple[str, str, bool]] = {
+    "root.pem":                 ("ca-cert", "root CA certificate (trust anchor)", False),
+    "intermediate.pem":         ("ca-cert", "intermediate CA certificate (issues every leaf)", False),
+    "other-ca.pem":             ("ca-cert", "unrelated CA certificate (issues other-server, other-client)", False),
+    "ca-chain.pem":             ("ca-bundle", "intermediate + root: CAfile for verifyChain", False),
+    "crl.pem":                  ("crl", "CRLs of the intermediate (revoked-server, revoked-client) and root: CRLfile", False),
+    "index.txt":                ("ocsp-index", "OpenSSL ca database of the intermediate's leaves: openssl ocsp -index", False),
+    "index.txt.attr":           ("ocsp-index-attr", "index.txt attributes", False),
+    "root-index.txt":           ("ocsp-index", "OpenSSL ca database of the root (the intermediate): openssl ocsp -index", False),
+    "root-index.txt.attr":      ("ocsp-index-attr", "root-index.txt attributes", False),
+    "psk.txt":                  ("psk", "PSKsecrets shared by both ends", True),
+    "psk-wrong-key.txt":        ("psk", "PSKsecrets with the same identities and different keys", True),
+    "psk-unknown-identity.txt": ("psk", "PSKsecrets with an identity psk.txt does not list", True),
+    "manifest.json":            ("manifest", "this listing", False),
+    "capath/":                  ("capath-entry", "{what} CA under its subject hash: CApath directory", False),
+    "crl/":                     ("crlpath-entry", "{what} CA's CRL under its issuer hash: CRLpath directory", False),
+    "root.key":                 ("ca-key", "root CA private key", True),
+    "intermediate.key":         ("ca-key", "intermediate CA private key", True),
+    "other-ca.key":             ("ca-key", "other-ca CA private key", True),
+    ".crt":                     ("leaf-chain", "{what}: certificate + issuing chain", False),
+    ".key":                     ("leaf-key", "{what}: private key", True),
+    ".pin.pem":                 ("pin", "{what}: leaf only, CAfile for a peer's verifyPeer", False),
+    ".pem":                     ("leaf-bundle", "{what}: chain + key in one file (stunnel cert =)", True),
+}
+# fmt: on
+
+
+def file_kind(relative: str, what: str = "") -> tuple[str, str, bool]:
+    """``(kind, description, secret)`` of a PKI file, from :data:`FILE_KINDS`."""
+    candidates = (relative, relative.split("/")[0] + "/", ".pin.pem", ".crt", ".key", ".pem")
+    key = next(
+        k
+        for k in candidates
+        if k in FILE_KINDS and (k == relative or relative.startswith(k) or relative.endswith(k))
+    )
+    kind, description, secret = FILE_KINDS[key]
+    return kind, description.format(what=what), secret
+
+
 class FileWriter:
     """Writes files under one directory and remembers what each one is."""
 
@@ -45,22 +90,13 @@ class FileWriter:
         self.directory = directory
         self.entries: list[FileEntry] = []
 
-    def write(
-        self,
-        relative: str,
-        data: bytes,
-        *,
-        kind: str,
-        description: str,
-        secret: bool = False,
-    ) -> Path:
-        """Write ``data`` to ``directory/relative`` (0600 if ``secret``, else 0644)."""
+    def write(self, relative: str, data: bytes, what: str = "") -> Path:
+        """Write ``data`` to ``directory/relative``, 0600 if :func:`file_kind` says secret."""
+        kind, description, secret = file_kind(relative, what)
         path = self.directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         write_file(path, data, mode=SECRET_MODE if secret else PUBLIC_MODE)
-        self.entries.append(
-            FileEntry(path=relative, kind=kind, description=description, secret=secret)
-        )
+        self.entries.append(FileEntry(relative, kind, description, secret))
         return path
 
 

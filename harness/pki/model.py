@@ -1,27 +1,36 @@
-"""The test PKI as the rest of the harness sees it: frozen records of files on disk.
+"""The nouns of the test PKI, the design table of its leaves, and their JSON form.
 
-Nothing here generates or parses key material; :mod:`harness.pki.build` makes the
-files and :mod:`harness.pki.manifest` reads them back. A scenario or backend only
+Nothing here generates key material or imports the rest of the package:
+:mod:`harness.pki.build` makes certificates from :class:`LeafName`'s table and
+:mod:`harness.pki.testpki` writes and reads the files. A scenario or backend only
 ever needs paths (stunnel insists on files) plus a few facts about each certificate
-(who issued it, whether it should verify, which names it carries) to say what a
-handshake is expected to do.
+(who issued it, whether it should verify, which names it carries).
+
+Every record is a frozen dataclass whose fields *are* its manifest entry:
+:func:`to_json` and :func:`from_json` turn any of them into JSON and back from
+``dataclasses.fields`` (a field's ``metadata`` gives its JSON name where it differs),
+so no field is ever written out or read back by hand. Paths are stored relative to
+the PKI directory; pydantic validates the types on the way in.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from pydantic import TypeAdapter, ValidationError
+
+from harness.errors import HarnessError
 
 
 class KeyType(enum.Enum):
-    """The public-key algorithm of a certificate.
-
-    RSA keys are 2048-bit (the FIXS minimum); ECDSA keys are on P-256, the curve
-    the guide's ``ECDHE-ECDSA-*`` suites are normally used with.
-    """
+    """RSA keys are 2048-bit (the FIXS minimum); ECDSA keys are on P-256, the curve
+    the guide's ``ECDHE-ECDSA-*`` suites are normally used with."""
 
     RSA = "rsa"
     ECDSA = "ecdsa"
@@ -32,8 +41,7 @@ class Usage(enum.Enum):
 
     Server leaves carry only ``serverAuth`` and client leaves only ``clientAuth``,
     so a peer that verifies purpose (OpenSSL does under ``verifyChain``) rejects a
-    certificate used in the wrong role: that is a case worth staging, not an
-    accident to paper over.
+    certificate used in the wrong role: a case worth staging, not an accident.
     """
 
     SERVER = "server"
@@ -54,73 +62,126 @@ class Status(enum.Enum):
     """Its own issuer: verifies only where it is pinned (its ``.pin.pem`` as CAfile)."""
 
 
-@dataclass(frozen=True)
-class CAFiles:
-    """A certificate authority of the test PKI.
+INTER, OTHER, SELF = "intermediate", "other-ca", "self"
+_S, _C, _O = Usage.SERVER, Usage.CLIENT, Usage.OCSP
+_HOSTS = {
+    Usage.SERVER: (("fix-server.test", "localhost"), ("127.0.0.1",)),
+    Usage.CLIENT: (("fix-client.test",), ("127.0.0.1",)),
+    Usage.OCSP: ((), ()),
+}
 
-    Attributes:
-        name: Deterministic short name (``root``, ``intermediate``, ``other-ca``).
-        cert_path: PEM file with just this CA's certificate.
-        key_path: Its private key (PEM, PKCS#8, mode 0600). Tests rarely need it;
-            it is there so a caller can issue more certificates.
-        subject: RFC 4514 rendering of the subject, as OpenSSL logs it.
-        subject_hash: OpenSSL's ``X509_NAME_hash`` as 8 hex digits: the file name
-            stem under a CApath or CRLpath directory.
-        key_type: RSA or ECDSA.
+
+class LeafName(enum.StrEnum):
+    """Every leaf of the PKI with its design: role, key group, issuer, expected fate.
+
+    The value is the file stem (``server-rsa``); ``pki.leaf(LeafName.SERVER_RSA)``
+    and ``pki.leaf("server-rsa")`` are the same. Key groups: each principal identity
+    has its own key; negative-case leaves share ``rsa-spare`` (their subjects differ,
+    and pinning looks the peer up by subject before comparing keys).
     """
 
-    name: str
-    cert_path: Path
-    key_path: Path
+    usage: Usage
+    key_group: str
+    issuer: str
+    """``intermediate``, ``other-ca`` or ``self``."""
+    status: Status
+    description: str
+
+    def __new__(
+        cls, value: str, usage: Usage, group: str, issuer: str, status: Status, text: str
+    ) -> LeafName:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.usage, member.key_group, member.issuer = usage, group, issuer
+        member.status, member.description = status, text
+        return member
+
+    # fmt: off
+    SERVER_RSA           = ("server-rsa",           _S, "rsa-server",   INTER, Status.VALID,         "server, RSA 2048")
+    SERVER_ECDSA         = ("server-ecdsa",         _S, "ecdsa-server", INTER, Status.VALID,         "server, ECDSA P-256")
+    SERVER_IP2           = ("server-ip2",           _S, "rsa-spare",    INTER, Status.VALID,         "server for 127.0.0.2 only (stage checkIP matches and mismatches)")
+    CLIENT_RSA           = ("client-rsa",           _C, "rsa-client",   INTER, Status.VALID,         "client, RSA 2048")
+    CLIENT_ECDSA         = ("client-ecdsa",         _C, "ecdsa-client", INTER, Status.VALID,         "client, ECDSA P-256")
+    OTHER_SERVER         = ("other-server",         _S, "rsa-spare",    OTHER, Status.UNTRUSTED_CA,  "server from the unrelated CA")
+    OTHER_CLIENT         = ("other-client",         _C, "rsa-spare",    OTHER, Status.UNTRUSTED_CA,  "client from the unrelated CA")
+    SELF_SIGNED_SERVER   = ("self-signed-server",   _S, "rsa-spare",    SELF,  Status.SELF_SIGNED,   "self-signed server")
+    SELF_SIGNED_CLIENT   = ("self-signed-client",   _C, "rsa-spare",    SELF,  Status.SELF_SIGNED,   "self-signed client")
+    EXPIRED_SERVER       = ("expired-server",       _S, "rsa-spare",    INTER, Status.EXPIRED,       "expired server")
+    EXPIRED_CLIENT       = ("expired-client",       _C, "rsa-spare",    INTER, Status.EXPIRED,       "expired client")
+    NOT_YET_VALID_SERVER = ("not-yet-valid-server", _S, "rsa-spare",    INTER, Status.NOT_YET_VALID, "not-yet-valid server")
+    NOT_YET_VALID_CLIENT = ("not-yet-valid-client", _C, "rsa-spare",    INTER, Status.NOT_YET_VALID, "not-yet-valid client")
+    REVOKED_SERVER       = ("revoked-server",       _S, "rsa-spare",    INTER, Status.REVOKED,       "revoked server (CRL, OCSP)")
+    REVOKED_CLIENT       = ("revoked-client",       _C, "rsa-spare",    INTER, Status.REVOKED,       "revoked client (CRL, OCSP)")
+    OCSP_RESPONDER       = ("ocsp-responder",       _O, "ecdsa-ocsp",   INTER, Status.VALID,         "OCSP signer delegated by the intermediate (OCSPSigning EKU)")
+    # fmt: on
+
+    @property
+    def key_type(self) -> KeyType:
+        return KeyType.ECDSA if self.key_group.startswith("ecdsa") else KeyType.RSA
+
+    @property
+    def dns_names(self) -> tuple[str, ...]:
+        """DNS subjectAltNames (what ``checkHost`` matches)."""
+        return ("fix-server2.test",) if self is LeafName.SERVER_IP2 else _HOSTS[self.usage][0]
+
+    @property
+    def ip_addresses(self) -> tuple[str, ...]:
+        """IP subjectAltNames (what ``checkIP`` matches)."""
+        return ("127.0.0.2",) if self is LeafName.SERVER_IP2 else _HOSTS[self.usage][1]
+
+
+#: ``metadata`` of a field that is not in its manifest entry (the key of the mapping
+#: holding it); ``{"json": NAME}`` stores a field under another name.
+_KEY: Any = {"json": None}
+
+
+@dataclass(frozen=True)
+class CA:
+    """A certificate authority of the test PKI (``root``, ``intermediate``, ``other-ca``).
+
+    ``key_path`` is there so a caller can issue more certificates; ``subject_hash``
+    is OpenSSL's ``X509_NAME_hash`` as 8 hex digits, the stem of its ``CApath`` /
+    ``CRLpath`` entries; ``subject`` is RFC 4514, as OpenSSL logs it.
+    """
+
+    name: str = field(metadata=_KEY)
+    cert_path: Path = field(metadata={"json": "cert"})
+    key_path: Path = field(metadata={"json": "key"})
     subject: str
     subject_hash: str
     key_type: KeyType
 
 
 @dataclass(frozen=True)
-class LeafFiles:
+class Leaf:
     """One end-entity certificate and the files stunnel reads for it.
 
     Attributes:
-        name: Deterministic short name (``server-rsa``, ``revoked-client``, ...).
-        cert_path: ``NAME.crt``: the leaf followed by its issuing intermediate, i.e.
-            what a peer should send (``cert =`` with a separate ``key =``).
+        cert_path: ``NAME.crt``: the leaf then its issuing intermediate, i.e. what a
+            peer sends (``cert =`` with a separate ``key =``).
         key_path: ``NAME.key``: the private key alone, PKCS#8 PEM, mode 0600.
-        pem_path: ``NAME.pem``: chain then key in one file, mode 0600, the form the
-            guide's ``cert = /etc/stunnel/stunnel.pem`` expects.
-        pin_path: ``NAME.pin.pem``: just the leaf; as the *peer's* ``CAfile`` with
-            ``verifyPeer = yes`` it pins this certificate (the guide's
-            ``CAfile = /etc/ssl/certs/stunnel2.pem``).
-        usage: server, client or OCSP signer.
-        key_type: RSA or ECDSA.
-        key_group: Leaves in the same group share one key pair. Generation is quick
-            because the negative-case leaves (expired, revoked, ...) share a key;
-            every subject is distinct, so pinning (which looks the peer up by
-            subject, then compares keys) still tells them apart.
-        issuer: Name of the issuing CA in this PKI (``intermediate``, ``other-ca``)
-            or ``self``.
-        status: What a verifier trusting ``root.pem`` concludes.
-        subject: RFC 4514 subject.
-        serial: Certificate serial number.
-        not_before: Start of validity (UTC).
-        not_after: End of validity (UTC).
-        dns_names: DNS subjectAltNames (what ``checkHost`` matches).
-        ip_addresses: IP subjectAltNames (what ``checkIP`` matches).
-        ocsp_url: The AIA OCSP responder URL in the certificate, if any (``OCSPaia``).
+        pem_path: ``NAME.pem``: chain then key, mode 0600: the guide's ``cert =
+            /etc/stunnel/stunnel.pem``.
+        pin_path: ``NAME.pin.pem``: the leaf alone; as the *peer's* ``CAfile`` with
+            ``verifyPeer = yes`` it pins this certificate.
+        key_group: leaves of one group share a key pair (see :class:`LeafName`).
+        issuer: ``intermediate``, ``other-ca`` or ``self``.
+        status: what a verifier trusting ``root.pem`` concludes.
+        ocsp_url: the AIA OCSP responder URL in the certificate (``OCSPaia``), if any.
     """
 
-    name: str
-    cert_path: Path
-    key_path: Path
-    pem_path: Path
-    pin_path: Path
+    name: str = field(metadata=_KEY)
+    cert_path: Path = field(metadata={"json": "cert"})
+    key_path: Path = field(metadata={"json": "key"})
+    pem_path: Path = field(metadata={"json": "pem"})
+    pin_path: Path = field(metadata={"json": "pin"})
     usage: Usage
     key_type: KeyType
     key_group: str
     issuer: str
     status: Status
     subject: str
-    serial: int
+    serial: int = field(metadata={"hex": True})  # JSON numbers cannot hold 159 bits
     not_before: datetime
     not_after: datetime
     dns_names: tuple[str, ...] = ()
@@ -130,196 +191,112 @@ class LeafFiles:
 
 @dataclass(frozen=True)
 class PSKFiles:
-    """stunnel ``PSKsecrets`` files (``IDENTITY:KEY`` lines, mode 0600).
-
-    The keys are never exposed by this object: read the file if you must.
+    """stunnel ``PSKsecrets`` files (``IDENTITY:KEY`` lines, mode 0600); never the keys.
 
     Attributes:
-        path: The shared secrets both ends hold (``psk.txt``).
-        wrong_key_path: Same identities, different keys: the ``decryption failed
-            or bad record mac`` (TLS 1.2) / ``binder does not verify`` (TLS 1.3) case.
-        unknown_identity_path: One identity the server does not list: the
-            ``PSK identity not found`` case.
-        identities: Identities in ``psk.txt``, first line first (stunnel's client
-            sends the first line's identity when ``PSKidentity`` is unset).
-        unknown_identity: The identity in ``unknown_identity_path``.
+        path: ``psk.txt``, the secrets both ends hold.
+        wrong_key_path: same identities, other keys: ``decryption failed or bad
+            record mac`` (TLS 1.2) / ``binder does not verify`` (TLS 1.3).
+        unknown_identity_path: one identity the server does not list: ``PSK
+            identity not found``.
+        identities: those of ``psk.txt``, first line first (stunnel's client sends
+            the first line's identity when ``PSKidentity`` is unset).
     """
 
-    path: Path
-    wrong_key_path: Path
-    unknown_identity_path: Path
+    path: Path = field(metadata={"json": "file"})
+    wrong_key_path: Path = field(metadata={"json": "wrong_key_file"})
+    unknown_identity_path: Path = field(metadata={"json": "unknown_identity_file"})
     identities: tuple[str, ...]
     unknown_identity: str
 
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One manifest line: a file of the PKI and what it is (never its content)."""
+    """One file of the PKI and what it is (never its content); ``path`` is relative."""
 
     path: str
-    """Relative to the PKI directory, with ``/`` separators."""
     kind: str
     description: str
     secret: bool = False
 
 
-@dataclass(frozen=True)
-class TestPKI:
-    """A complete test PKI materialised in one directory.
+# ---- the manifest form of a record ----------------------------------------------------
 
-    Make one with :meth:`create` (fresh keys, deterministic names) or read an
-    existing directory back with :meth:`load`. Attribute names follow the file
-    names: ``pki.server_rsa.pem_path`` is ``DIR/server-rsa.pem``.
+R = TypeVar("R")
 
-    The trust layout mirrors a typical counterparty PKI: a root CA, an intermediate
-    CA that issues every leaf, and an unrelated second CA whose certificates must
-    be rejected by anyone trusting our root.
+
+@functools.cache
+def _adapter(cls: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)
+
+
+def _encode(value: Any, base: Path, *, hex_int: bool = False) -> Any:
+    if isinstance(value, Path):
+        return value.relative_to(base).as_posix()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, tuple):
+        return [_encode(v, base) for v in value]
+    return f"{value:x}" if hex_int else value
+
+
+def to_json(record: Any, base: Path) -> dict[str, Any]:
+    """``record``'s manifest entry: every field under its JSON name, paths relative."""
+    return {
+        f.metadata.get("json", f.name): _encode(
+            getattr(record, f.name), base, hex_int=f.metadata.get("hex", False)
+        )
+        for f in fields(record)
+        if f.metadata.get("json", f.name) is not None
+    }
+
+
+def inside(base: Path, relative: str, where: str) -> Path:
+    """``base/relative``, refusing a path that climbs out (a manifest is data from disk)."""
+    if (
+        not isinstance(relative, str)
+        or ".." in Path(relative).parts
+        or Path(relative).is_absolute()
+    ):
+        raise HarnessError(f"{where}: path {relative!r} leaves the PKI directory")
+    return base / relative
+
+
+def from_json(cls: type[R], data: Any, base: Path, where: str, **given: Any) -> R:
+    """Rebuild a ``cls`` from its manifest entry (``given`` fills key fields).
+
+    Raises:
+        HarnessError: ``where`` (file and JSON path) and what is wrong.
     """
-
-    __test__ = False  # a library class, not a pytest test class
-
-    directory: Path
-    root: CAFiles
-    intermediate: CAFiles
-    other_ca: CAFiles
-    chain_path: Path
-    """``ca-chain.pem``: intermediate then root, for ``CAfile`` with ``verifyChain``."""
-    capath_dir: Path
-    """``capath/``: root and intermediate under ``<hash>.0`` names, for ``CApath``."""
-    crl_path: Path
-    """``crl.pem``: the intermediate's CRL (revoked leaves) then the root's (empty)."""
-    crl_dir: Path
-    """``crl/``: the same CRLs under ``<issuer hash>.r0`` names, for ``CRLpath``."""
-    index_path: Path
-    """``index.txt``: OpenSSL ``ca`` database of everything the intermediate issued."""
-    root_index_path: Path
-    """``root-index.txt``: the same for what the root issued (the intermediate)."""
-    ocsp_url: str | None
-    leaves: Mapping[str, LeafFiles]
-    psk: PSKFiles
-    files: tuple[FileEntry, ...]
-    manifest_path: Path
-    created: datetime
-    generation_seconds: float = field(default=0.0, compare=False)
-
-    # ---- factories -------------------------------------------------------------
-
-    @classmethod
-    def create(
-        cls,
-        directory: Path,
-        *,
-        ocsp_url: str | None = None,
-        force: bool = False,
-    ) -> TestPKI:
-        """Generate a fresh PKI into ``directory`` and write its ``manifest.json``.
-
-        Args:
-            directory: Where to write; created if missing.
-            ocsp_url: If given (``http://127.0.0.1:PORT``), every leaf the
-                intermediate issues carries it as its AIA OCSP responder, for
-                stunnel's ``OCSPaia = yes``. Loopback HTTP URLs only.
-            force: Write into a non-empty directory, replacing this PKI's files.
-
-        Raises:
-            HarnessError: the directory is not empty (without ``force``), or the
-                OCSP URL is not a loopback ``http://`` URL.
-        """
-        from harness.pki.build import build_pki
-
-        return build_pki(Path(directory), ocsp_url=ocsp_url, force=force)
-
-    @classmethod
-    def load(cls, directory: Path) -> TestPKI:
-        """Read a PKI made earlier (by :meth:`create` or ``fixs-harness pki init``).
-
-        Raises:
-            HarnessError: no manifest, a malformed one, or a listed file is missing.
-        """
-        from harness.pki.manifest import load_manifest
-
-        return load_manifest(Path(directory))
-
-    # ---- conveniences ------------------------------------------------------------
-
-    @property
-    def root_ca_path(self) -> Path:
-        """``root.pem``: the trust anchor alone."""
-        return self.root.cert_path
-
-    @property
-    def psk_path(self) -> Path:
-        return self.psk.path
-
-    def leaf(self, name: str) -> LeafFiles:
-        """The leaf called ``name``; raises ``KeyError`` listing the known names."""
-        try:
-            return self.leaves[name]
-        except KeyError:
-            known = ", ".join(sorted(self.leaves))
-            raise KeyError(f"no leaf {name!r} in this PKI (known: {known})") from None
-
-    # One attribute per leaf, so call sites read like the file listing.
-    @property
-    def server_rsa(self) -> LeafFiles:
-        return self.leaves["server-rsa"]
-
-    @property
-    def server_ecdsa(self) -> LeafFiles:
-        return self.leaves["server-ecdsa"]
-
-    @property
-    def server_ip2(self) -> LeafFiles:
-        return self.leaves["server-ip2"]
-
-    @property
-    def client_rsa(self) -> LeafFiles:
-        return self.leaves["client-rsa"]
-
-    @property
-    def client_ecdsa(self) -> LeafFiles:
-        return self.leaves["client-ecdsa"]
-
-    @property
-    def other_server(self) -> LeafFiles:
-        return self.leaves["other-server"]
-
-    @property
-    def other_client(self) -> LeafFiles:
-        return self.leaves["other-client"]
-
-    @property
-    def self_signed_server(self) -> LeafFiles:
-        return self.leaves["self-signed-server"]
-
-    @property
-    def self_signed_client(self) -> LeafFiles:
-        return self.leaves["self-signed-client"]
-
-    @property
-    def expired_server(self) -> LeafFiles:
-        return self.leaves["expired-server"]
-
-    @property
-    def expired_client(self) -> LeafFiles:
-        return self.leaves["expired-client"]
-
-    @property
-    def not_yet_valid_server(self) -> LeafFiles:
-        return self.leaves["not-yet-valid-server"]
-
-    @property
-    def not_yet_valid_client(self) -> LeafFiles:
-        return self.leaves["not-yet-valid-client"]
-
-    @property
-    def revoked_server(self) -> LeafFiles:
-        return self.leaves["revoked-server"]
-
-    @property
-    def revoked_client(self) -> LeafFiles:
-        return self.leaves["revoked-client"]
-
-    @property
-    def ocsp_responder(self) -> LeafFiles:
-        return self.leaves["ocsp-responder"]
+    if not isinstance(data, Mapping):
+        raise HarnessError(f"{where}: invalid PKI manifest: not an object")
+    values = dict(given)
+    for f in fields(cls):  # type: ignore[arg-type]
+        name = f.metadata.get("json", f.name)
+        if name is None or f.name in given:
+            continue
+        if name not in data:
+            if f.default is MISSING:
+                raise HarnessError(f"{where}.{name}: invalid PKI manifest: field required")
+            continue
+        value = data[name]
+        if f.metadata.get("hex") and isinstance(value, str):
+            try:
+                value = int(value, 16)
+            except ValueError:
+                raise HarnessError(f"{where}.{name}: invalid PKI manifest: not hex") from None
+        elif f.type in ("Path", Path):
+            value = inside(base, value, where)
+        values[f.name] = value
+    extra = sorted(set(data) - {f.metadata.get("json", f.name) for f in fields(cls)})  # type: ignore[arg-type]
+    if extra:
+        raise HarnessError(f"{where}.{extra[0]}: invalid PKI manifest: unexpected field")
+    try:
+        record: R = _adapter(cast(Any, cls)).validate_python(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        at = ".".join(str(p) for p in first["loc"])
+        raise HarnessError(f"{where}.{at}: invalid PKI manifest: {first['msg']}") from None
+    return record

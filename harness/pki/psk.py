@@ -43,6 +43,6 @@ def new_key(length: int = KEY_LENGTH) -> str:
             return key
 
 
-def render_secrets(entries: tuple[PskSecret, ...]) -> bytes:
-    """The file content, one line per entry, newline-terminated."""
-    return "".join(f"{e.line()}\n" for e in entries).encode("ascii")
+def render(identities: tuple[str, ...]) -> bytes:
+    """A fresh ``PSKsecrets`` file: one ``IDENTITY:KEY`` line per identity, new keys."""
+    return "".join(f"{PskSecret(i, new_key()).line()}\n" for i in identities).encode("ascii")

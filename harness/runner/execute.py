@@ -369,13 +369,9 @@ def observe(
         credentials=fix_credentials(scenario.fix.credentials),
         reset_on_logon=True,
     )
-    acceptor_settings = SessionSettings(
-        sender_comp_id=scenario.fix.target_comp_id,
-        target_comp_id=scenario.fix.sender_comp_id,
-        begin_string=scenario.fix.version,
-        heartbeat_interval=scenario.fix.heartbeat_s,
-        credentials=fix_credentials(scenario.fix.acceptor_credentials),
-        reset_on_logon=True,
+    # None (the scenario lists no acceptor credentials) means the acceptor requires none.
+    acceptor_settings = initiator.swapped(
+        credentials=fix_credentials(scenario.fix.acceptor_credentials)
     )
     client_backend = make_backend(pair.client)
     server_backend = make_backend(pair.server)

@@ -53,8 +53,11 @@ from OpenSSL import SSL
 
 from harness.errors import HarnessError
 from harness.stunnelconf import Address, ResolvedConfig, ServiceSettings
+from harness.tunnel import ossl
 from harness.tunnel.log import DEBUG, ERR, INFO, NOTICE, WARNING, ConnLog, StunnelLog
-from harness.tunnel.tlsctx import ServiceTLS, TLSConnState, _ffi, _lib, _ssl_error_text
+from harness.tunnel.ossl import ffi as _ffi
+from harness.tunnel.ossl import lib as _lib
+from harness.tunnel.tlsctx import ServiceTLS, TLSConnState, _ssl_error_text
 
 BUFSIZE = 16384
 
@@ -482,7 +485,7 @@ class Tunnel:
                 ) from None
             except SSL.Error as exc:
                 raise ConnectionFailed(f"{op}: {_ssl_error_text(exc)}") from None
-        reused = bool(_lib.SSL_session_reused(conn._ssl))
+        reused = bool(_lib.SSL_session_reused(ossl.ssl_ptr(conn)))
         side = "connected" if svc.client else "accepted"
         log(
             INFO, f"TLS {side}: {'previous session reused' if reused else 'new session negotiated'}"
@@ -521,8 +524,9 @@ class Tunnel:
         on two buffers allocated once per connection) instead of pyOpenSSL's
         ``recv``/``send``, which allocate a 16 KiB buffer, copy it into a new bytes
         object and run the error checks on every call. Errors (``result <= 0``) still
-        go through pyOpenSSL's own ``_raise_ssl_error``, so the exceptions, and hence
-        the logged messages, are the same as with ``recv``/``send``.
+        go through pyOpenSSL's own error mapping (:func:`ossl.raise_ssl_error`), so
+        the exceptions, and hence the logged messages, are the same as with
+        ``recv``/``send``.
         """
         plain.setblocking(True)
         fd_plain, fd_tls = plain.fileno(), tls_sock.fileno()
@@ -532,7 +536,7 @@ class Tunnel:
         plain_open = tls_open = True
         idle_ms = svc.timeout_idle * 1000
         tls_ready = [(fd_tls, select.POLLIN)]
-        ssl = conn._ssl
+        ssl = ossl.ssl_ptr(conn)
         ssl_read, ssl_pending = _lib.SSL_read, _lib.SSL_pending
         from_tls = _ffi.new("char[]", BUFSIZE)  # TLS → plain
         from_tls_view = memoryview(_ffi.buffer(from_tls))
@@ -556,7 +560,7 @@ class Tunnel:
                     n = ssl_read(ssl, from_tls, BUFSIZE)
                     if n <= 0:
                         try:
-                            conn._raise_ssl_error(ssl, n)
+                            ossl.raise_ssl_error(conn, ssl, n)
                         except SSL.WantReadError:
                             continue
                         except SSL.ZeroReturnError:
@@ -610,7 +614,7 @@ class Tunnel:
         buffer may move (``SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER``), so a retry after
         WANT_WRITE passes the rest of the same bytes from the new offset.
         """
-        ssl, ssl_write = conn._ssl, _lib.SSL_write
+        ssl, ssl_write = ossl.ssl_ptr(conn), _lib.SSL_write
         offset = 0
         while offset < length:
             n = ssl_write(ssl, buf + offset, length - offset)
@@ -618,7 +622,7 @@ class Tunnel:
                 offset += n
                 continue
             try:
-                conn._raise_ssl_error(ssl, n)
+                ossl.raise_ssl_error(conn, ssl, n)
             except (SSL.WantWriteError, SSL.WantReadError):
                 _wait(sock, True, time.monotonic() + 60)
                 continue

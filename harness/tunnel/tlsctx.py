@@ -1,7 +1,8 @@
 """One OpenSSL context per service, configured the way stunnel 5.68 configures its own.
 
 Theory of operation: pyOpenSSL gives the context; where stunnel relies on OpenSSL
-features pyOpenSSL does not wrap, we call OpenSSL through cryptography's bindings:
+features pyOpenSSL does not wrap, we call OpenSSL through cryptography's bindings
+(every private attribute and C symbol through :mod:`harness.tunnel.ossl`):
 
 - the verify callback is installed with ``SSL_CTX_set_verify`` directly so that it can
   set the store error (stunnel sets ``X509_V_ERR_CERT_REJECTED`` when a pinned leaf's
@@ -30,18 +31,16 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.bindings.openssl.binding import Binding
 from OpenSSL import SSL, crypto
 
 from harness.stunnelconf import ConfigError, ServiceSettings
 from harness.stunnelconf.options import SSL_OPTIONS
 from harness.stunnelconf.semantics import PskEntry, parse_psk_secrets
-from harness.tunnel import ocsp, x509util
+from harness.tunnel import ocsp, ossl, x509util
 from harness.tunnel.log import DEBUG, ERR, INFO, NOTICE, WARNING, ConnLog, StunnelLog
 
-_binding = Binding()
-_lib: Any = _binding.lib
-_ffi: Any = _binding.ffi
+_lib: Any = ossl.lib
+_ffi: Any = ossl.ffi
 
 _FFDHE2048 = Path(__file__).with_name("ffdhe2048.pem")
 
@@ -86,7 +85,7 @@ def install_psk_client(
         "unsigned int(SSL *, const char *, char *, unsigned int, unsigned char *, unsigned int)",
         callback,
     )
-    _lib.SSL_CTX_set_psk_client_callback(ctx._context, cb)
+    _lib.SSL_CTX_set_psk_client_callback(ossl.ctx_ptr(ctx), cb)
     return cb
 
 
@@ -119,7 +118,7 @@ def _verify_error_string(err: int) -> str:
 
 
 def _state_of(ssl_ptr: Any) -> TLSConnState | None:
-    conn = SSL.Connection._reverse_mapping.get(ssl_ptr)
+    conn = ossl.connection_of(ssl_ptr)
     if conn is None:
         return None
     state = conn.get_app_data()
@@ -236,7 +235,7 @@ class ServiceTLS:
                 svc, "ciphersuites", f"SSL_CTX_set_ciphersuites: {_ssl_error_text(exc)}"
             ) from None
         if svc.curves:
-            if not _lib.SSL_CTX_set1_curves_list(ctx._context, svc.curves.encode()):
+            if not _lib.SSL_CTX_set1_curves_list(ossl.ctx_ptr(ctx), svc.curves.encode()):
                 raise _file_error(svc, "curves", "Invalid groups list in 'curves'")
         if svc.session_resume:
             self._ui(INFO, "Session resumption enabled")
@@ -388,7 +387,7 @@ class ServiceTLS:
                 mode |= SSL.VERIFY_FAIL_IF_NO_PEER_CERT
         callback = _ffi.callback("int(int, X509_STORE_CTX *)", self._verify_callback)
         self._keep.append(callback)
-        _lib.SSL_CTX_set_verify(ctx._context, mode, callback)
+        _lib.SSL_CTX_set_verify(ossl.ctx_ptr(ctx), mode, callback)
         if svc.client and not (svc.verify_peer or svc.verify_chain) and not svc.psk_secrets:
             self._ui(WARNING, f"Service [{svc.name}] needs authentication to prevent MITM attacks")
 
@@ -436,7 +435,7 @@ class ServiceTLS:
                 self._psk_server_callback,
             )
             self._keep.append(cb)
-            _lib.SSL_CTX_set_psk_server_callback(self.ctx._context, cb)
+            _lib.SSL_CTX_set_psk_server_callback(ossl.ctx_ptr(self.ctx), cb)
 
     # ------------------------------------------------------------- callbacks
 

@@ -164,3 +164,41 @@ def test_debootstrap_progress_is_one_line_per_phase() -> None:
         "bookworm: Extracting libc6...",
         "bookworm: E: Couldn't download packages: tar",
     ]
+
+
+def test_one_dockerfile_for_every_suite() -> None:
+    """docker/Dockerfile takes the suite as a build argument; no per-suite copies."""
+    docker_dir = Path(docker_images.__file__).resolve().parents[2] / "docker"
+    assert sorted(p.relative_to(docker_dir).as_posix() for p in docker_dir.rglob("Dockerfile")) == [
+        "Dockerfile"
+    ]
+    text = (docker_dir / "Dockerfile").read_text()
+    assert "ARG SUITE" in text and "FROM ${BASE}" in text
+    assert 'LABEL fixs-harness.suite="${SUITE}"' in text
+    guard = next(line for line in text.splitlines() if "case " in line)
+    assert all(suite in guard for suite in SUITES)
+
+
+@pytest.mark.docker
+def test_dockerfile_refuses_a_base_of_another_suite(
+    docker_client: Any, stunnel_images: dict[str, ImageInfo]
+) -> None:
+    """The suite guard runs before apt: a bookworm base built as bullseye fails at once.
+
+    The base is the harness's own bookworm image (no registry needed); the matching
+    build (SUITE=bookworm on it) needs the Debian mirror and is left to `images build`.
+    """
+    from docker.errors import BuildError
+
+    docker_dir = Path(docker_images.__file__).resolve().parents[2] / "docker"
+    with pytest.raises(BuildError) as caught:
+        docker_client.images.build(
+            path=str(docker_dir),
+            buildargs={"SUITE": "bullseye", "BASE": stunnel_images["bookworm"].image_id},
+            network_mode="none",
+            rm=True,
+            forcerm=True,
+        )
+    assert "base image is Debian 'bookworm', not 'bullseye'" in "".join(
+        str(entry.get("stream", "")) for entry in caught.value.build_log
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import HarnessError, LocatedError, SourceLocation
-from harness.fix import Credentials, SessionSettings
+from harness.fix import KEEP, Credentials, SessionSettings
 from harness.fixnet import default_script, parse_script
 from harness.fixnet.script import FieldCheck
 
@@ -139,3 +139,17 @@ def test_settings_errors_name_the_key(data: dict, needle: str) -> None:  # type:
     with pytest.raises(HarnessError) as exc:
         SessionSettings.from_mapping(data, origin=SourceLocation("s.yaml", 3))
     assert needle in str(exc.value) and str(exc.value).startswith("s.yaml:3: ")
+
+
+def test_swapped_keeps_replaces_or_drops_credentials() -> None:
+    creds = Credentials(username="u", password="p")
+    other = Credentials(raw_data=b"\x01raw")
+    init = SessionSettings("CLIENT", "SERVER", begin_string="FIXT.1.1", credentials=creds)
+    kept = init.swapped()
+    assert (kept.sender_comp_id, kept.target_comp_id) == ("SERVER", "CLIENT")
+    assert kept.default_appl_ver_id == "9" and kept.begin_string == "FIXT.1.1"
+    assert kept.credentials is creds and init.swapped(credentials=KEEP).credentials is creds
+    assert init.swapped(credentials=other).credentials is other
+    # None says "no credentials"; before KEEP existed it silently meant "keep".
+    assert init.swapped(credentials=None).credentials is None
+    assert init.swapped().swapped() == init

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import stat
 from pathlib import Path
@@ -13,7 +14,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from harness.cli import main
 from harness.errors import HarnessError
-from harness.pki import Status, TestPKI, Usage
+from harness.pki import LeafName, Status, TestPKI, Usage
 from harness.pki.psk import PskSecret, new_key
 from harness.stunnelconf import parse_psk_secrets
 from harness.stunnelconf.semantics import decode_psk_key
@@ -216,3 +217,46 @@ def test_cli_show_and_errors(
     assert main(["pki", "init", str(tmp_path / "z"), "--ocsp-port", "70000"]) == 2
     (tmp_path / "file").write_text("x")
     assert main(["pki", "init", str(tmp_path / "file")]) == 2
+
+
+def test_every_leaf_name_is_made_and_reachable_three_ways(pki: TestPKI) -> None:
+    assert list(pki.leaves) == [name.value for name in LeafName]
+    for name in LeafName:
+        leaf = pki.leaf(name)
+        assert leaf is pki.leaf(name.value) is getattr(pki, name.name.lower())
+        assert (leaf.name, leaf.status, leaf.usage, leaf.issuer) == (
+            name.value,
+            name.status,
+            name.usage,
+            name.issuer,
+        )
+        assert leaf.cert_path.name == f"{name.value}.crt"
+    with pytest.raises(KeyError, match="known: client-ecdsa, client-rsa"):
+        pki.leaf("server-dsa")
+
+
+def test_manifest_is_the_records_both_ways(pki: TestPKI) -> None:
+    """One codec: what load() reads back serialises to the very manifest on disk."""
+    on_disk = json.loads(pki.manifest_path.read_text())
+    assert TestPKI.load(pki.directory).manifest() == on_disk == pki.manifest()
+    assert on_disk["leaves"]["server-rsa"]["serial"] == f"{pki.server_rsa.serial:x}"
+    assert on_disk["paths"]["ca_chain"] == "ca-chain.pem"
+
+
+def test_pki_modules_import_only_earlier_ones() -> None:
+    """No import cycle: model <- files <- psk <- build <- testpki <- the package."""
+    order = ["model", "files", "psk", "build", "testpki"]
+    package = Path(TestPKI.__module__.replace(".", "/")).parent
+    root = Path(__file__).resolve().parents[2]
+    imports: dict[str, set[str]] = {}
+    for name in order:
+        tree = ast.parse((root / package / f"{name}.py").read_text())
+        found: set[str] = set()
+        for node in ast.walk(tree):  # function-level imports count too
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("harness.pki"):
+                parts = (node.module or "").split(".")
+                found |= {parts[2]} if len(parts) > 2 else {a.name for a in node.names}
+        imports[name] = found
+    assert imports["testpki"] >= {"build", "model"}  # control: the scan sees imports
+    for i, name in enumerate(order):
+        assert imports[name] <= set(order[:i]), f"{name} imports {imports[name]}"

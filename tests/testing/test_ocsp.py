@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from harness.errors import HarnessError
-from harness.pki import LeafFiles, TestPKI
+from harness.pki import Leaf, TestPKI
 from harness.testing import free_loopback_port
 from harness.testing.ocsp import OcspResponder
 
@@ -54,7 +54,7 @@ def ask(url: str, issuer: Path, cert: Path, trust: Path) -> subprocess.Completed
     )
 
 
-def status_line(res: subprocess.CompletedProcess[str], leaf: LeafFiles) -> str:
+def status_line(res: subprocess.CompletedProcess[str], leaf: Leaf) -> str:
     for line in res.stdout.splitlines():
         if line.startswith(f"{leaf.pin_path}:"):
             return line.split(":", 1)[1].strip()
