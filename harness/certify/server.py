@@ -22,6 +22,7 @@ from harness.certify.policy import TrustOptions, evaluate
 from harness.certify.probe import Credentials, Target, write_pcap
 from harness.certify.result import build_run, exit_code
 from harness.certify.scan import ScanOptions, ServerScan, scan_server
+from harness.certify.watch import annotate
 from harness.checks.model import RunResult
 from harness.errors import HarnessError
 from harness.profiles import Profile
@@ -42,6 +43,8 @@ class ServerRequest:
     timeout: float = 5.0
     pcap: bool = True
     fix: FixLogon | None = None  # the optional FIX Logon probe
+    expiry_days: int | None = None  # cert.expiry-horizon (None: the profile's)
+    baseline: Path | None = None  # an earlier report.json: report the changes since
 
 
 @dataclass(frozen=True)
@@ -121,4 +124,6 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
         error=None if scan.reachable else "; ".join(scan.errors) or "unreachable",
         section=case.section if case else None,
     )
+    run = annotate(run, scan, profile=request.profile, case=request.case, trust=request.trust,
+                   expiry_days=request.expiry_days, baseline=request.baseline)  # fmt: skip
     return ServerOutcome(run, scan, exit_code(run), pcap_path)

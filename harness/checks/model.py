@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from harness.checks.watch import CertExpiry, DriftSection, EndpointFacts
 from harness.errors import SourceLocation
 from harness.profiles.codes import format_code
 
@@ -164,6 +165,9 @@ class ScenarioResult:
     notes: tuple[Note, ...] = ()
     duration_s: float = 0.0
     error: str | None = None
+    # certify server: what the endpoint accepted (compared by drift), expiry dates
+    endpoint: EndpointFacts | None = None
+    expiry: tuple[CertExpiry, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -201,6 +205,8 @@ class RunResult:
     harness_version: str
     host: HostFacts
     results: tuple[ScenarioResult, ...]
+    # changes since a baseline report (--baseline), when one was given
+    drift: DriftSection | None = None
 
     @property
     def verdict(self) -> Verdict:

@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "certify",
     "lint",
     "pin",
+    "diff",
 )
 
 

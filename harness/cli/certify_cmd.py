@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.common import REPORT_FORMATS, parse_formats, secret_from_env
+from harness.cli.watch_opts import add_watch_arguments, drift_exit, watch_fields
 
 CASES = ("1a", "1b", "2", "3a", "3b")
 
@@ -114,6 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="BeginString (default: FIX.4.4)",
     )
     _common(s)
+    add_watch_arguments(s)
     s.set_defaults(func=run_server)
 
     c = roles.add_parser(
@@ -315,6 +317,7 @@ def run_server(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         timeout=args.timeout,
         pcap=not args.no_pcap,
+        **watch_fields(args),
     )
     try:
         outcome = certify_server(request, args.report_dir)
@@ -322,7 +325,7 @@ def run_server(args: argparse.Namespace) -> int:
         raise HarnessError(f"certify server: {exc}") from None
     written = write_reports(outcome.run, args.report_dir, formats, secrets=secrets)
     _summary(outcome.run, written, outcome.exit_code)
-    return outcome.exit_code
+    return drift_exit(outcome.run, outcome.exit_code, args)
 
 
 def run_client(args: argparse.Namespace) -> int:

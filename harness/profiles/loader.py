@@ -92,6 +92,11 @@ class ProfileDoc(_Doc):
     use_cases: dict[str, UseCaseDoc] = Field(default_factory=dict)
     errata: list[ErratumDoc] = Field(default_factory=list)
     notes: str = ""
+    expiry_horizon_days: int = Field(
+        default=30,
+        ge=0,
+        description="cert.expiry-horizon: fail a certificate expiring within N days",
+    )
 
 
 def _cross_check(doc: ProfileDoc, loc: Locator) -> None:
@@ -169,6 +174,7 @@ def _to_profile(doc: ProfileDoc, loc: Locator) -> Profile:
         errata=tuple(Erratum(e.id, e.title, e.text.strip(), tuple(e.codes)) for e in doc.errata),
         notes=doc.notes.strip(),
         location=loc.location(),
+        expiry_horizon_days=doc.expiry_horizon_days,
     )
 
 

@@ -88,6 +88,8 @@ class Profile:
     errata: tuple[Erratum, ...]
     notes: str
     location: SourceLocation
+    # cert.expiry-horizon: certificates expiring within this many days fail
+    expiry_horizon_days: int = 30
 
     def suite(self, code: int) -> Suite | None:
         """The profile's entry for ``code``, or None when the suite is not allowed."""

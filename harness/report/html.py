@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from harness.checks.model import RunResult, ScenarioResult, Verdict
+from harness.report.watch import drift_html
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:1.5em;color:#1d232a}
@@ -260,5 +261,5 @@ def render_html(run: RunResult) -> str:
         f"<h1>fixs-harness report</h1><p>{summary}</p>"
         f'<p class="muted">Started {escape(run.started.isoformat(timespec="seconds"))}. '
         "Rows are scenarios, columns are backend pairs (client:server).</p>"
-        f"{_matrix(run, slugs)}{body}</body></html>\n"
+        f"{_matrix(run, slugs)}{drift_html(run)}{body}</body></html>\n"
     )

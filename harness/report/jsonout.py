@@ -21,8 +21,16 @@ from harness.checks.model import (
     ScenarioResult,
     Verdict,
 )
+from harness.report.watch import (
+    CertExpiryOut,
+    DriftOut,
+    EndpointOut,
+    drift_out,
+    endpoint_out,
+    expiry_out,
+)
 
-SCHEMA_VERSION: Literal["1.1"] = "1.1"
+SCHEMA_VERSION: Literal["1.2"] = "1.2"
 
 VerdictName = Literal["pass", "fail", "inconclusive"]
 CheckVerdictName = Literal["pass", "fail", "inconclusive", "warn", "not-applicable", "not-reached"]
@@ -120,6 +128,10 @@ class ResultOut(_Out):
     fix_transcript: list[TranscriptEntryOut]
     artifacts: dict[str, str] = Field(description="name → path relative to the report")
     notes: list[NoteOut]
+    endpoint: EndpointOut | None = Field(default=None, description="certify server: accepted")
+    expiry: list[CertExpiryOut] = Field(
+        default_factory=list, description="cert.expiry-horizon: each certificate's not_after"
+    )
 
 
 class HostOut(_Out):
@@ -140,7 +152,7 @@ class SummaryOut(_Out):
 class ReportOut(_Out):
     """Top level of report.json."""
 
-    schema_version: Literal["1.1"]
+    schema_version: Literal["1.2"]
     harness_version: str
     started: str = Field(description="ISO 8601")
     finished: str = Field(description="ISO 8601")
@@ -149,6 +161,7 @@ class ReportOut(_Out):
     summary: SummaryOut
     backend_pairs: list[str]
     results: list[ResultOut]
+    drift: DriftOut | None = Field(default=None, description="changes since a baseline report")
 
 
 def _cipher(c: CipherInfo | None) -> CipherOut | None:
@@ -230,6 +243,8 @@ def _result(r: ScenarioResult) -> ResultOut:
         fix_transcript=[TranscriptEntryOut.model_validate(e) for e in r.fix_transcript],
         artifacts=dict(r.artifacts),
         notes=[NoteOut(id=n.id, title=n.title, text=n.text) for n in r.notes],
+        endpoint=endpoint_out(r.endpoint),
+        expiry=expiry_out(r.expiry),
     )
 
 
@@ -256,6 +271,7 @@ def report_model(run: RunResult) -> ReportOut:
         ),
         backend_pairs=list(run.backend_pairs),
         results=[_result(r) for r in run.results],
+        drift=drift_out(run.drift),
     )
 
 

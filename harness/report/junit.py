@@ -11,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from harness.checks.model import RunResult, ScenarioResult, Verdict
+from harness.report.watch import drift_junit
 
 
 def _check_lines(result: ScenarioResult, verdict: Verdict) -> list[str]:
@@ -88,6 +89,7 @@ def render_junit(run: RunResult) -> str:
     ):
         if value:
             ET.SubElement(props, "property", {"name": name, "value": value})
+    drift_junit(run, props)
     for result in run.results:
         suite.append(_case(result))
     ET.indent(suites)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.checks.model import RunResult, Verdict
+from harness.report.watch import drift_markdown
 
 _MARK = {
     Verdict.PASS: "✅ pass",
@@ -44,6 +45,7 @@ def render_markdown(run: RunResult) -> str:
                 cipher = r.negotiated.cipher.hex if r.negotiated and r.negotiated.cipher else ""
                 cells.append(f"{_MARK[r.verdict]} {cipher}".strip())
         lines.append(f"| {_cell(sid)} | " + " | ".join(cells) + " |")
+    lines += drift_markdown(run)
     problems = [r for r in run.results if r.verdict is not Verdict.PASS]
     if problems:
         lines += ["", "## Not passing", ""]

@@ -29,7 +29,7 @@ from harness.report import (
 def test_json_validates_against_its_schema(run: RunResult) -> None:
     doc = json.loads(render_json(run))
     jsonschema.Draft202012Validator(report_json_schema()).validate(doc)
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
     first = doc["results"][0]
     assert first["negotiated"]["cipher"] == {
         "code": "0xC030",
