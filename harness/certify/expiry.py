@@ -17,6 +17,7 @@ stunnel.conf names.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,9 @@ from harness.checks.watch import CertExpiry
 
 if TYPE_CHECKING:
     from cryptography import x509
+
+    from harness.certify.lint import Finding
+    from harness.stunnelconf import ServiceSettings
 
 #: Horizon when neither the flag nor the profile gives one (days).
 DEFAULT_HORIZON_DAYS = 30
@@ -118,6 +122,14 @@ def check_expiry_horizon(facts: ExpiryFacts) -> CheckResult:
 # -- facts from certificates ------------------------------------------------------
 
 
+def days_left(not_after: datetime, now: datetime) -> int:
+    """Whole days from ``now`` to ``not_after``, counted as people do: a certificate
+    issued today for ten days has 10 days left (rounded up), one that expired an
+    hour ago expired 1 day ago (negative, rounded away from zero)."""
+    delta = (not_after - now).total_seconds() / 86400
+    return math.ceil(delta) if delta > 0 else math.floor(delta)
+
+
 def facts_of_der(der: bytes, source: str, now: datetime, depth: int | None = None) -> CertExpiry:
     """One DER certificate's expiry fact."""
     from cryptography import x509
@@ -136,7 +148,7 @@ def _fact(cert: x509.Certificate, source: str, now: datetime, depth: int | None)
         subject=x509util.name_text(cert.subject),
         sha256=cert.fingerprint(hashes.SHA256()).hex(":").upper(),
         not_after=not_after.isoformat(),
-        days_left=(not_after - now).days,
+        days_left=days_left(not_after, now),
         depth=depth,
     )
 
@@ -185,3 +197,37 @@ def gather(
         chain_seen=bool(chain),
         unreadable=tuple(unreadable),
     )
+
+
+# -- lint: the certificate files a stunnel.conf names ---------------------------------
+
+
+def lint_expiry(svc: ServiceSettings, horizon_days: int, now: datetime) -> list[Finding]:
+    """``cert.expiry-horizon`` findings for one service's ``cert`` and ``CAfile``:
+    an error for each certificate expiring within the horizon (or expired), with
+    the option's line, the date and the days left. Files that cannot be read are
+    left alone (as lint does with every file it names)."""
+    from harness.certify.lint import Finding, Severity
+
+    findings: list[Finding] = []
+    for option, path in (("cert", svc.cert), ("CAfile", svc.ca_file)):
+        if not path or not Path(path).is_file():
+            continue
+        try:
+            facts = facts_of_file(Path(path), f"{option} {path}", now)
+        except ValueError:
+            continue  # a key-only or foreign file: not this rule's business
+        for fact in facts:
+            if fact.days_left <= horizon_days:
+                findings.append(
+                    Finding(
+                        SPEC.id,
+                        Severity.ERROR,
+                        svc.where(option),
+                        f"[{svc.name}] {option} certificate {fact.subject} expires "
+                        f"{_describe(fact).split(': ', 1)[0]} — within {horizon_days} days",
+                        SPEC.guide_section,
+                        not_after=fact.not_after,
+                    )
+                )
+    return findings

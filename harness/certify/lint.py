@@ -22,6 +22,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 
@@ -53,13 +54,14 @@ class Finding:
     location: SourceLocation
     message: str
     guide_section: str | None = None
+    not_after: str | None = None  # cert.expiry-horizon: the certificate's end (ISO 8601)
 
     def render(self) -> str:
         section = f" (guide {self.guide_section})" if self.guide_section else ""
         return f"{self.location}: {self.severity.value}: [{self.rule}] {self.message}{section}"
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity.value,
             "path": self.location.path,
@@ -67,6 +69,9 @@ class Finding:
             "message": self.message,
             "guide_section": self.guide_section,
         }
+        if self.not_after:
+            out["not_after"] = self.not_after
+        return out
 
 
 def _is_continuation(line: str, previous_value: str | None) -> bool:
@@ -351,8 +356,11 @@ class _Linter:
             )
 
 
-def lint_text(text: str, profile: Profile, *, path: str = "<string>") -> list[Finding]:
-    """Every finding for one stunnel.conf text, in line order."""
+def lint_text(
+    text: str, profile: Profile, *, path: str = "<string>", expiry_days: int | None = None
+) -> list[Finding]:
+    """Every finding for one stunnel.conf text, in line order. Certificate files the
+    config names are held against ``expiry_days`` (default: the profile's horizon)."""
     findings: list[Finding] = []
     try:
         config = parse_config(text, path=path)
@@ -371,7 +379,11 @@ def lint_text(text: str, profile: Profile, *, path: str = "<string>") -> list[Fi
     except ConfigError as exc:
         return [*findings, Finding("config.invalid", Severity.ERROR, exc.location, exc.message)]
     linter = _Linter(config, profile)
+    from harness.certify.expiry import lint_expiry
     from harness.stunnelconf.semantics import validate_service
+
+    horizon = profile.expiry_horizon_days if expiry_days is None else expiry_days
+    now = datetime.now(UTC)
 
     for svc in resolved.services:
         try:
@@ -381,13 +393,14 @@ def lint_text(text: str, profile: Profile, *, path: str = "<string>") -> list[Fi
                 Finding("config.start-up", Severity.ERROR, exc.location, exc.message, None)
             )
         findings.extend(linter.service_rules(svc))
+        findings.extend(lint_expiry(svc, horizon, now))
     findings.extend(linter.global_rules(resolved.globals))
     # the same service-level default may trip a rule once per service: keep one
     unique = list(dict.fromkeys(findings))
     return sorted(unique, key=lambda f: (f.location.path, f.location.line, f.rule))
 
 
-def lint_file(path: str, profile: Profile) -> list[Finding]:
+def lint_file(path: str, profile: Profile, *, expiry_days: int | None = None) -> list[Finding]:
     """Read and lint one file (an unreadable file is a HarnessError)."""
     from harness.errors import HarnessError
 
@@ -396,4 +409,4 @@ def lint_file(path: str, profile: Profile) -> list[Finding]:
             text = fh.read()
     except OSError as exc:
         raise HarnessError(f"cannot read {path}: {exc.strerror}") from None
-    return lint_text(text, profile, path=path)
+    return lint_text(text, profile, path=path, expiry_days=expiry_days)

@@ -30,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="profile name or file (default: stunnel-guide-2017)",
     )
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument(
+        "--expiry-days",
+        type=int,
+        metavar="N",
+        help="cert.expiry-horizon: a cert/CAfile certificate expiring within N days is an "
+        "error (default: the profile's, 30 for stunnel-guide-2017)",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     findings = []
     for path in args.files:
-        findings.extend(lint_file(str(path), profile))
+        findings.extend(lint_file(str(path), profile, expiry_days=args.expiry_days))
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], indent=2))
     else:
