@@ -36,6 +36,7 @@ from typing import Any
 from OpenSSL import SSL
 
 from harness.capture.pcapfile import PcapWriter, TcpConversation
+from harness.certify.gate import wait_turn
 from harness.certify.hello import HelloSpec, client_hello, flight_over, is_ip_address
 from harness.dissect import Handshake, KeyLog, dissect_streams
 from harness.tunnel.tlsctx import install_psk_client
@@ -92,6 +93,7 @@ class Wire:
 
 
 def _connect(target: Target, timeout: float, wire: Wire) -> socket.socket | None:
+    wait_turn(target.address)  # gentle mode: per-host pacing (harness.certify.gate)
     try:
         sock = socket.create_connection((target.address, target.port), timeout=timeout)
     except TimeoutError:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.common import REPORT_FORMATS, parse_formats, secret_from_env
+from harness.cli.fleet_cmd import register_role as register_fleet
 from harness.cli.watch_opts import add_watch_arguments, drift_exit, watch_fields
 
 CASES = ("1a", "1b", "2", "3a", "3b")
@@ -146,6 +147,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _common(c)
     c.set_defaults(func=run_client)
+    register_fleet(roles)
     p.set_defaults(func=lambda args: _usage(p))
 
 

@@ -1,0 +1,554 @@
+"""``certify fleet``: every counterparty of an inventory in one run.
+
+Theory of operation
+-------------------
+**Inventory.** A YAML file lists the counterparties (name, ``host:port``, use case,
+profile, trust files, PSK, FIX CompIDs and where their credentials come from, an
+optional baseline report). It is read with line numbers
+(:func:`harness.profiles.located_yaml.load_located_yaml`), validated by a pydantic
+model with ``extra="forbid"``, then cross-checked (unique names, files that exist,
+a PSK identity in its file, credential files 0600, environment variables set, the
+use case in the profile). Every problem is a :class:`~harness.errors.LocatedError`
+naming the file and line; nothing runs until the whole inventory is valid.
+Relative paths are relative to the inventory file. Secrets never come from the
+inventory itself: FIX passwords and RawData are named by an environment variable
+or a file only the owner can read.
+
+**Run.** Counterparties are certified in-process, at most ``concurrency`` at once,
+each on its own thread with its own deadline. A counterparty that hangs past its
+deadline is reported *inconclusive* ("did not finish") and its slot goes to the
+next one; one that raises is reported *inconclusive* with the error. Neither stops
+the others. An abandoned scan still ends by itself (every probe connection has a
+timeout); the run waits a bounded time for such stragglers at the end.
+
+**Gentle mode** for counterparties that rate-limit: at most ``per_host_limit``
+probe connections open at once to one host (counterparties sharing that host run
+one after the other, each scan with that concurrency) and at least
+``per_host_delay`` seconds between two connection starts to it
+(:mod:`harness.certify.gate`).
+
+**Output.** One report directory per counterparty (``REPORT_DIR/NAME/``, the same
+files as ``certify server``), and a :class:`~harness.checks.watch.FleetResult` the
+dashboard writers (:mod:`harness.report.fleet`) render. The exit code is the
+worst verdict. The core never prints: progress goes to an observer callback.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.checks.watch import FleetResult, FleetRow
+from harness.errors import HarnessError, LocatedError, SourceLocation
+from harness.profiles.located_yaml import Locator, load_located_yaml, located_validation_error
+
+if TYPE_CHECKING:  # kept out of import time
+    from harness.certify.server import ServerRequest
+
+CASES = ("1a", "1b", "2", "3a", "3b")
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FixDoc(_Doc):
+    """The optional FIX Logon probe; secrets by environment variable or 0600 file."""
+
+    sender: str = Field(min_length=1, description="our SenderCompID(49)")
+    target: str = Field(min_length=1, description="their CompID, our TargetCompID(56)")
+    username: str | None = None
+    password_env: str | None = Field(default=None, description="Password(554) from this variable")
+    password_file: str | None = Field(default=None, description="Password(554) from a 0600 file")
+    raw_data_env: str | None = None
+    raw_data_file: str | None = None
+    begin_string: Literal["FIX.4.2", "FIX.4.4", "FIXT.1.1"] = "FIX.4.4"
+
+
+class CounterpartyDoc(_Doc):
+    name: str = Field(pattern=_NAME, description="unique; names the report directory")
+    address: str = Field(pattern=r"^\[?[^\s\]]+\]?:[0-9]{1,5}$", description="HOST:PORT")
+    case: Literal["1a", "1b", "2", "3a", "3b"] | None = None
+    profile: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    cafile: str | None = None
+    pin: str | None = None
+    crl: str | None = None
+    ocsp: str | None = None
+    psk_secrets: str | None = None
+    psk_identity: str | None = None
+    unpinned_cert: str | None = None
+    unpinned_key: str | None = None
+    fix: FixDoc | None = None
+    baseline: str | None = Field(default=None, description="an earlier report.json")
+    expiry_days: int | None = Field(default=None, ge=0)
+    timeout: float | None = Field(default=None, gt=0, le=120)
+    gentle: bool = False
+
+
+class DefaultsDoc(_Doc):
+    profile: str = "stunnel-guide-2017"
+    case: Literal["1a", "1b", "2", "3a", "3b"] | None = None
+    expiry_days: int | None = Field(default=None, ge=0)
+    timeout: float = Field(default=5.0, gt=0, le=120)
+
+
+class InventoryDoc(_Doc):
+    """The inventory file (docs/certify.md, "certify fleet")."""
+
+    defaults: DefaultsDoc = Field(default_factory=DefaultsDoc)
+    counterparties: list[CounterpartyDoc] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Counterparty:
+    """One validated counterparty: what to run, the secrets its reports must not
+    contain, whether its host is paced, and where it was written."""
+
+    name: str
+    request: ServerRequest
+    secrets: tuple[str, ...] = ()
+    gentle: bool = False
+    source: SourceLocation = field(default_factory=lambda: SourceLocation("<inventory>"))
+
+    @property
+    def target(self) -> str:
+        return f"{self.request.host}:{self.request.port}"
+
+
+# -- reading the inventory ------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, loc: Locator, base: Path) -> None:
+        self.loc = loc
+        self.base = base
+        self.profiles: dict[str, Any] = {}
+
+    def where(self, *path: str | int) -> SourceLocation:
+        return self.loc.location(path)
+
+    def file(self, value: str | None, *path: str | int) -> Path | None:
+        if value is None:
+            return None
+        p = Path(value)
+        p = p if p.is_absolute() else self.base / p
+        if not p.is_file():
+            raise LocatedError(self.where(*path), f"no such file: {p}")
+        return p
+
+    def secret_file(self, value: str, *path: str | int) -> str:
+        p = self.file(value, *path)
+        assert p is not None
+        mode = p.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise LocatedError(
+                self.where(*path),
+                f"{p} is readable by others (mode {stat.S_IMODE(mode):04o}); chmod 600",
+            )
+        text = p.read_text(encoding="utf-8").strip()
+        if not text:
+            raise LocatedError(self.where(*path), f"{p} is empty")
+        return text
+
+    def env(self, var: str, *path: str | int) -> str:
+        value = os.environ.get(var)
+        if value is None:
+            raise LocatedError(self.where(*path), f"environment variable {var} is not set")
+        return value
+
+    def profile(self, name: str, *path: str | int) -> Any:
+        from harness.profiles import load_profile
+
+        if name not in self.profiles:
+            ref = name
+            if name.endswith((".yaml", ".yml")) and not Path(name).is_absolute():
+                ref = str(self.base / name)
+            try:
+                self.profiles[name] = load_profile(ref)
+            except HarnessError as exc:
+                raise LocatedError(self.where(*path), f"profile {name!r}: {exc}") from None
+        return self.profiles[name]
+
+    def counterparty(self, i: int, doc: CounterpartyDoc, defaults: DefaultsDoc) -> Counterparty:
+        from harness.certify.badcerts import CertPair
+        from harness.certify.drift import load_report
+        from harness.certify.policy import TrustOptions
+        from harness.certify.probe import Credentials
+        from harness.certify.server import ServerRequest
+
+        at: tuple[str | int, ...] = ("counterparties", i)
+        host, _, port_text = doc.address.rpartition(":")
+        port = int(port_text)
+        if not 0 < port < 65536:
+            raise LocatedError(self.where(*at, "address"), f"port {port} out of range")
+        profile_name = doc.profile or defaults.profile
+        profile = self.profile(profile_name, *at, "profile" if doc.profile else "name")
+        case = doc.case or defaults.case
+        if case is not None and profile.use_case(case) is None:
+            raise LocatedError(
+                self.where(*at, "case"), f"use case {case} is not in profile {profile.name}"
+            )
+        secrets: list[str] = []
+        psk_identity, psk_key = None, None
+        if doc.psk_secrets is not None:
+            psk_identity, psk_key, psk_secrets = self.psk(doc, at)
+            secrets += psk_secrets
+        elif doc.psk_identity is not None:
+            raise LocatedError(self.where(*at, "psk_identity"), "psk_identity needs psk_secrets")
+        if doc.key is not None and doc.cert is None:
+            raise LocatedError(self.where(*at, "key"), "key needs cert")
+        unpinned = None
+        if doc.unpinned_cert is not None:
+            cert = self.file(doc.unpinned_cert, *at, "unpinned_cert")
+            key = self.file(doc.unpinned_key, *at, "unpinned_key") or cert
+            assert cert is not None and key is not None
+            unpinned = CertPair("unpinned", cert, key)
+        fix = self.fix(doc.fix, at) if doc.fix is not None else None
+        if fix is not None:
+            secrets += [x for x in (fix.password, fix.raw_data) if x]
+            fix = fix.logon
+        baseline = self.file(doc.baseline, *at, "baseline")
+        if baseline is not None:
+            try:
+                load_report(baseline)
+            except HarnessError as exc:
+                raise LocatedError(self.where(*at, "baseline"), str(exc)) from None
+        request = ServerRequest(
+            host=host.strip("[]"),
+            port=port,
+            profile=profile,
+            case=case,
+            credentials=Credentials(
+                cert=self.file(doc.cert, *at, "cert"),
+                key=self.file(doc.key, *at, "key"),
+                psk_identity=psk_identity,
+                psk_key=psk_key,
+            ),
+            trust=TrustOptions(
+                cafile=self.file(doc.cafile, *at, "cafile"),
+                pin=self.file(doc.pin, *at, "pin"),
+                crl=self.file(doc.crl, *at, "crl"),
+                ocsp_url=doc.ocsp,
+            ),
+            unpinned=unpinned,
+            timeout=doc.timeout or defaults.timeout,
+            fix=fix,
+            expiry_days=doc.expiry_days if doc.expiry_days is not None else defaults.expiry_days,
+            baseline=baseline,
+        )
+        return Counterparty(doc.name, request, tuple(secrets), doc.gentle, self.where(*at))
+
+    def psk(self, doc: CounterpartyDoc, at: tuple[str | int, ...]) -> tuple[str, bytes, list[str]]:
+        from harness.stunnelconf import ConfigError, parse_psk_secrets
+
+        path = self.file(doc.psk_secrets, *at, "psk_secrets")
+        assert path is not None
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            entries = parse_psk_secrets(text, path=str(path))
+        except ConfigError as exc:
+            raise LocatedError(self.where(*at, "psk_secrets"), str(exc)) from None
+        wanted = doc.psk_identity or entries[0].identity
+        match = next((e for e in entries if e.identity == wanted), None)
+        if match is None:
+            raise LocatedError(
+                self.where(*at, "psk_identity"), f"identity {wanted!r} is not in {path}"
+            )
+        keys = [line.partition(":")[2].strip() for line in text.splitlines() if ":" in line]
+        return match.identity, match.key, [k for k in keys if k]
+
+    def fix(self, doc: FixDoc, at: tuple[str | int, ...]) -> _Fix:
+        from harness.certify.fixlogon import FixLogon
+
+        where = (*at, "fix")
+        if doc.password_env is not None and doc.password_file is not None:
+            raise LocatedError(self.where(*where, "password_file"),
+                               "give password_env or password_file, not both")  # fmt: skip
+        if doc.raw_data_env is not None and doc.raw_data_file is not None:
+            raise LocatedError(self.where(*where, "raw_data_file"),
+                               "give raw_data_env or raw_data_file, not both")  # fmt: skip
+        password = None
+        if doc.password_env is not None:
+            password = self.env(doc.password_env, *where, "password_env")
+        elif doc.password_file is not None:
+            password = self.secret_file(doc.password_file, *where, "password_file")
+        raw = None
+        if doc.raw_data_env is not None:
+            raw = self.env(doc.raw_data_env, *where, "raw_data_env")
+        elif doc.raw_data_file is not None:
+            raw = self.secret_file(doc.raw_data_file, *where, "raw_data_file")
+        logon = FixLogon(
+            sender_comp_id=doc.sender,
+            target_comp_id=doc.target,
+            begin_string=doc.begin_string,
+            username=doc.username,
+            password=password,
+            raw_data=raw.encode() if raw is not None else None,
+        )
+        try:
+            logon.settings()
+        except (HarnessError, ValueError) as exc:
+            raise LocatedError(self.where(*where), str(exc)) from None
+        return _Fix(logon, password, raw)
+
+
+@dataclass(frozen=True)
+class _Fix:
+    logon: Any
+    password: str | None
+    raw_data: str | None
+
+
+def load_inventory(path: Path) -> list[Counterparty]:
+    """Read, validate and resolve an inventory file.
+
+    Raises:
+        LocatedError: the first problem (with the others summarised), file:line.
+    """
+    loc = load_located_yaml(path)
+    if not isinstance(loc.data, dict):
+        raise LocatedError(loc.location(), "an inventory must be a YAML mapping")
+    try:
+        doc = InventoryDoc.model_validate(loc.data)
+    except ValidationError as exc:
+        raise located_validation_error(exc, loc, "inventory") from None
+    seen: dict[str, int] = {}
+    for i, c in enumerate(doc.counterparties):
+        if c.name in seen:
+            raise LocatedError(
+                loc.location(("counterparties", i, "name")),
+                f"name {c.name!r} used twice (also counterparties[{seen[c.name]}])",
+            )
+        seen[c.name] = i
+    reader = _Reader(loc, path.parent)
+    return [reader.counterparty(i, c, doc.defaults) for i, c in enumerate(doc.counterparties)]
+
+
+# -- running ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FleetOptions:
+    """How to run a fleet.
+
+    Attributes:
+        report_dir: one subdirectory per counterparty, the dashboard beside them.
+        formats: report formats per counterparty.
+        concurrency: counterparties certified at once.
+        probe_concurrency: probe connections at once within one counterparty.
+        per_host_limit: gentle mode: most probe connections open at once to a host
+            (None: no limit); counterparties sharing the host run one at a time.
+        per_host_delay: gentle mode: seconds between connection starts to a host.
+        gentle_all: apply gentle mode to every counterparty (else only to those the
+            inventory marks ``gentle: true``).
+        deadline: seconds one counterparty may take before it is given up.
+    """
+
+    report_dir: Path
+    formats: tuple[str, ...] = ("json", "junit", "html", "markdown")
+    concurrency: int = 4
+    probe_concurrency: int = 8
+    per_host_limit: int | None = None
+    per_host_delay: float = 0.0
+    gentle_all: bool = False
+    deadline: float = 300.0
+
+
+#: Gentle mode when asked for without figures: one connection at a time, 0.25 s apart.
+GENTLE_LIMIT, GENTLE_DELAY = 1, 0.25
+
+Observer = Callable[[str, FleetRow | None], None]  # ("start"|"done", row)
+
+
+def _row_of(cp: Counterparty, run: Any, code: int, duration: float, report: str) -> FleetRow:
+    result = run.results[0]
+    soonest = min(result.expiry, key=lambda e: e.days_left) if result.expiry else None
+    drift = run.drift
+    return FleetRow(
+        name=cp.name,
+        target=cp.target,
+        case=cp.request.case,
+        profile=cp.request.profile.name,
+        verdict=result.verdict.value,
+        exit_code=code,
+        defects=tuple(c.id for c in result.failed_checks),
+        soonest=soonest,
+        drift=len(drift.changes) if drift is not None else None,
+        duration_s=duration,
+        error=result.error,
+        report_dir=report,
+        source=str(cp.source),
+    )
+
+
+def _error_row(cp: Counterparty, error: str, duration: float) -> FleetRow:
+    return FleetRow(
+        name=cp.name,
+        target=cp.target,
+        case=cp.request.case,
+        profile=cp.request.profile.name,
+        verdict="inconclusive",
+        exit_code=2,
+        duration_s=duration,
+        error=error,
+        source=str(cp.source),
+    )
+
+
+def certify_one(
+    cp: Counterparty,
+    options: FleetOptions,
+    certify: Callable[[Any, Path], Any] | None = None,
+) -> FleetRow:
+    """Certify one counterparty and write its reports; never raises for anything
+    the counterparty does or any error of ours (the row says what happened)."""
+    from harness.report import write_reports
+
+    if certify is None:
+        from harness.certify.server import certify_server
+
+        certify = certify_server
+    t0 = time.monotonic()
+    directory = options.report_dir / cp.name
+    try:
+        gentle = options.gentle_all or cp.gentle
+        limit = options.per_host_limit or (GENTLE_LIMIT if gentle else None)
+        concurrency = min(options.probe_concurrency, limit or options.probe_concurrency)
+        request = replace(cp.request, concurrency=concurrency)
+        outcome = certify(request, directory)
+        write_reports(outcome.run, directory, options.formats, secrets=cp.secrets)
+    except Exception as exc:  # one counterparty's crash never stops the others
+        return _error_row(cp, f"harness error: {type(exc).__name__}: {exc}", time.monotonic() - t0)
+    return _row_of(cp, outcome.run, outcome.exit_code, time.monotonic() - t0, cp.name)
+
+
+def _address(host: str) -> str:
+    import ipaddress
+    import socket
+
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        try:
+            return str(socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][4][0])
+        except OSError:
+            return host
+
+
+class _Slot:
+    """A counterparty running on its own (daemon) thread."""
+
+    def __init__(self, cp: Counterparty, work: Callable[[], FleetRow]) -> None:
+        self.cp = cp
+        self.started = time.monotonic()
+        self.row: FleetRow | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(work,), name=f"fleet-{cp.name}", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, work: Callable[[], FleetRow]) -> None:
+        try:
+            self.row = work()
+        except BaseException as exc:  # reported in the row
+            self.row = _error_row(
+                self.cp, f"harness error: {exc!r}", time.monotonic() - self.started
+            )
+        finally:
+            self.done.set()
+
+
+def run_fleet(
+    counterparties: Sequence[Counterparty],
+    options: FleetOptions,
+    *,
+    observer: Observer | None = None,
+    inventory: str = "",
+    certify: Callable[[Any, Path], Any] | None = None,
+) -> FleetResult:
+    """Certify every counterparty (bounded concurrency, per-counterparty deadline,
+    gentle mode per host) and return the rows in inventory order."""
+    from harness.certify import gate
+
+    notify = observer or (lambda event, row: None)
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    gentle_hosts: set[str] = set()
+    for cp in counterparties:
+        if options.gentle_all or cp.gentle or options.per_host_limit is not None:
+            gentle_hosts.add(cp.request.host)
+    delay = options.per_host_delay or (GENTLE_DELAY if gentle_hosts else 0.0)
+    paced: list[str] = []
+    if delay > 0:
+        for host in sorted(gentle_hosts):
+            # the gate keys on the address the probe connects to
+            address = _address(host)
+            if address not in paced:
+                paced.append(address)
+                gate.pace(address, delay)
+    pending = list(counterparties)
+    running: list[_Slot] = []
+    abandoned: list[_Slot] = []
+    rows: dict[str, FleetRow] = {}
+    busy_hosts: set[str] = set()
+    try:
+        while pending or running:
+            # start what fits: the concurrency bound, and one at a time per gentle host
+            for cp in list(pending):
+                if len(running) >= max(1, options.concurrency):
+                    break
+                host = cp.request.host
+                if host in gentle_hosts and host in busy_hosts:
+                    continue
+                pending.remove(cp)
+                if host in gentle_hosts:
+                    busy_hosts.add(host)
+                notify("start", None)
+                running.append(_Slot(cp, lambda cp=cp: certify_one(cp, options, certify)))  # type: ignore[misc]
+            time.sleep(0.01)
+            now = time.monotonic()
+            for slot in list(running):
+                if slot.done.is_set():
+                    assert slot.row is not None
+                    row = slot.row
+                elif now - slot.started > options.deadline:
+                    row = _error_row(
+                        slot.cp,
+                        f"did not finish within {options.deadline:g} s (given up)",
+                        now - slot.started,
+                    )
+                    abandoned.append(slot)
+                else:
+                    continue
+                running.remove(slot)
+                busy_hosts.discard(slot.cp.request.host)
+                rows[slot.cp.name] = row
+                notify("done", row)
+    finally:
+        for host in paced:
+            gate.pace(host, 0)
+        # abandoned scans end by their own probe timeouts; wait a bounded time
+        for slot in abandoned + running:
+            slot.thread.join(timeout=max(1.0, slot.cp.request.timeout * 2))
+    finished = datetime.now(UTC)
+    return FleetResult(
+        inventory=inventory,
+        started=started.isoformat(),
+        finished=finished.isoformat(),
+        duration_s=round(time.monotonic() - t0, 3),
+        rows=tuple(rows[cp.name] for cp in counterparties if cp.name in rows),
+    )
