@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -80,6 +79,8 @@ def make_bad_client_certs(directory: Path) -> dict[str, CertPair]:
         _write(directory / "self-signed-client.crt", cert_pem, secret=False),
         _write(directory / "self-signed-client.key", key_pem, secret=True),
     )
+    import trustme  # loaded only by the use cases that probe client certificates
+
     ca = trustme.CA(organization_name=ORG)
     now = datetime.now(UTC)
     windows: tuple[tuple[str, datetime | None, datetime | None], ...] = (

@@ -88,8 +88,15 @@ def check_expiry_horizon(facts: ExpiryFacts) -> CheckResult:
     evidence = tuple(
         f"not_after {_describe(c)}" for c in sorted(facts.certificates, key=lambda c: c.days_left)
     ) + tuple(f"unreadable: {u}" for u in facts.unreadable)
+    # An already-expired certificate of the served chain is cert.validity's failure
+    # (one defect reads as one defect); expired pin or CA files are judged here.
+    expired_served = [c for c in facts.certificates if c.days_left < 0 and c.depth is not None]
     soon = sorted(
-        (c for c in facts.certificates if c.days_left <= facts.horizon_days),
+        (
+            c
+            for c in facts.certificates
+            if c.days_left <= facts.horizon_days and c not in expired_served
+        ),
         key=lambda c: c.days_left,
     )
 
@@ -103,6 +110,14 @@ def check_expiry_horizon(facts: ExpiryFacts) -> CheckResult:
         first = soon[0]
         more = f" (+{len(soon) - 1} more within the horizon)" if len(soon) > 1 else ""
         return result(Verdict.FAIL, f"expires {_describe(first)}{more}")
+    if expired_served:
+        first = min(expired_served, key=lambda c: c.days_left)
+        cause = "cert.validity" if first.depth == 0 else f"cert.validity.chain-{first.depth}"
+        return CheckResult(
+            SPEC.id, SPEC.title, SPEC.guide_section, Verdict.NOT_REACHED, expected,
+            f"already expired: {_describe(first)}", "the served chain has expired already",
+            consequence_of=cause, evidence=evidence,
+        )  # fmt: skip
     if facts.unreadable:
         return result(Verdict.INCONCLUSIVE, "some files not checked", "; ".join(facts.unreadable))
     if facts.chain_expected and not facts.chain_seen:

@@ -14,18 +14,21 @@ Relative paths are relative to the inventory file. Secrets never come from the
 inventory itself: FIX passwords and RawData are named by an environment variable
 or a file only the owner can read.
 
-**Run.** Counterparties are certified in-process, at most ``concurrency`` at once,
-each on its own thread with its own deadline. A counterparty that hangs past its
-deadline is reported *inconclusive* ("did not finish") and its slot goes to the
-next one; one that raises is reported *inconclusive* with the error. Neither stops
-the others. An abandoned scan still ends by itself (every probe connection has a
-timeout); the run waits a bounded time for such stragglers at the end.
+**Run.** Each counterparty is certified in its own child process, forked from
+the parent that has already imported everything (a fork costs milliseconds, and
+the two cores both work), at most ``concurrency`` at once. The child writes the
+counterparty's reports and sends its dashboard row back over a pipe. A child that
+raises, or crashes outright (a signal, native code), is one *inconclusive* row
+("harness crashed"); one that hangs past its deadline is killed with its whole
+process group and reported *inconclusive* ("did not finish"). None of them stops
+the others, and nothing outlives the run: an interrupted run kills the children
+still running.
 
 **Gentle mode** for counterparties that rate-limit: at most ``per_host_limit``
 probe connections open at once to one host (counterparties sharing that host run
 one after the other, each scan with that concurrency) and at least
 ``per_host_delay`` seconds between two connection starts to it
-(:mod:`harness.certify.gate`).
+(:mod:`harness.certify.gate`, set in the child that certifies the host).
 
 **Output.** One report directory per counterparty (``REPORT_DIR/NAME/``, the same
 files as ``certify server``), and a :class:`~harness.checks.watch.FleetResult` the
@@ -37,7 +40,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -447,28 +449,75 @@ def _address(host: str) -> str:
             return host
 
 
-class _Slot:
-    """A counterparty running on its own (daemon) thread."""
+class _Worker:
+    """One counterparty certified in a forked child process.
+
+    The parent has imported everything already, so a fork costs milliseconds;
+    the child certifies, writes the reports, sends its row back over a pipe and
+    exits. A child that crashes (even in native code) or hangs past the deadline
+    is one row, never the run: the parent reads the pipe, sees the exit status,
+    and kills the child's process group when the deadline passes.
+    """
 
     def __init__(self, cp: Counterparty, work: Callable[[], FleetRow]) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
         self.cp = cp
         self.started = time.monotonic()
         self.row: FleetRow | None = None
-        self.done = threading.Event()
-        self.thread = threading.Thread(
-            target=self._run, args=(work,), name=f"fleet-{cp.name}", daemon=True
+        self._eof = False
+        self._recv, send = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(
+            target=_child, args=(send, work), name=f"fleet-{cp.name}", daemon=True
         )
-        self.thread.start()
+        self.process.start()
+        send.close()
 
-    def _run(self, work: Callable[[], FleetRow]) -> None:
-        try:
-            self.row = work()
-        except BaseException as exc:  # reported in the row
-            self.row = _error_row(
-                self.cp, f"harness error: {exc!r}", time.monotonic() - self.started
-            )
-        finally:
-            self.done.set()
+    def poll(self) -> bool:
+        """True once the child is over: its row read, or its end of the pipe closed
+        without one (it crashed)."""
+        if self.row is None and not self._eof:
+            try:
+                if self._recv.poll():
+                    self.row = self._recv.recv()
+            except (EOFError, OSError):
+                self._eof = True
+        if self.row is not None or self._eof:
+            self.process.join(timeout=5)
+            return True
+        return False
+
+    def stop(self) -> None:
+        """Kill the child and everything it started (its own process group)."""
+        import signal
+
+        pid = self.process.pid
+        if pid is not None and self.process.is_alive():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+        self.process.join(timeout=5)
+        self._recv.close()
+
+    def outcome(self) -> FleetRow:
+        if self.row is not None:
+            return self.row
+        code = self.process.exitcode
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        return _error_row(self.cp, f"harness crashed ({how}) while certifying",
+                          time.monotonic() - self.started)  # fmt: skip
+
+
+def _child(send: Any, work: Callable[[], FleetRow]) -> None:
+    os.setpgid(0, 0)  # its own process group: the parent can stop all it starts
+    try:
+        row = work()
+    except BaseException as exc:  # reported in the row
+        row = FleetRow("?", "?", None, "?", "inconclusive", 2, error=f"harness error: {exc!r}")
+    send.send(row)
+    send.close()
 
 
 def run_fleet(
@@ -479,30 +528,23 @@ def run_fleet(
     inventory: str = "",
     certify: Callable[[Any, Path], Any] | None = None,
 ) -> FleetResult:
-    """Certify every counterparty (bounded concurrency, per-counterparty deadline,
-    gentle mode per host) and return the rows in inventory order."""
-    from harness.certify import gate
+    """Certify every counterparty (bounded concurrency, a deadline each, gentle
+    mode per host), each in its own forked process, and return the rows in
+    inventory order."""
+    from harness.checks.facts import host_facts
 
     notify = observer or (lambda event, row: None)
     started = datetime.now(UTC)
     t0 = time.monotonic()
     options.report_dir.mkdir(parents=True, exist_ok=True)
+    host_facts()  # once, before forking: every child inherits it
     gentle_hosts: set[str] = set()
     for cp in counterparties:
         if options.gentle_all or cp.gentle or options.per_host_limit is not None:
             gentle_hosts.add(cp.request.host)
     delay = options.per_host_delay or (GENTLE_DELAY if gentle_hosts else 0.0)
-    paced: list[str] = []
-    if delay > 0:
-        for host in sorted(gentle_hosts):
-            # the gate keys on the address the probe connects to
-            address = _address(host)
-            if address not in paced:
-                paced.append(address)
-                gate.pace(address, delay)
     pending = list(counterparties)
-    running: list[_Slot] = []
-    abandoned: list[_Slot] = []
+    running: list[_Worker] = []
     rows: dict[str, FleetRow] = {}
     busy_hosts: set[str] = set()
     try:
@@ -512,38 +554,38 @@ def run_fleet(
                 if len(running) >= max(1, options.concurrency):
                     break
                 host = cp.request.host
-                if host in gentle_hosts and host in busy_hosts:
+                gentle = host in gentle_hosts
+                if gentle and host in busy_hosts:
                     continue
                 pending.remove(cp)
-                if host in gentle_hosts:
+                if gentle:
                     busy_hosts.add(host)
                 notify("start", None)
-                running.append(_Slot(cp, lambda cp=cp: certify_one(cp, options, certify)))  # type: ignore[misc]
-            time.sleep(0.01)
+                pace = delay if gentle else 0.0
+                running.append(
+                    _Worker(cp, lambda cp=cp, pace=pace: _work(cp, options, certify, pace))  # type: ignore[misc]
+                )
+            time.sleep(0.005)
             now = time.monotonic()
-            for slot in list(running):
-                if slot.done.is_set():
-                    assert slot.row is not None
-                    row = slot.row
-                elif now - slot.started > options.deadline:
+            for worker in list(running):
+                if worker.poll():
+                    row = worker.outcome()
+                elif now - worker.started > options.deadline:
+                    worker.stop()
                     row = _error_row(
-                        slot.cp,
-                        f"did not finish within {options.deadline:g} s (given up)",
-                        now - slot.started,
+                        worker.cp,
+                        f"did not finish within {options.deadline:g} s (stopped)",
+                        now - worker.started,
                     )
-                    abandoned.append(slot)
                 else:
                     continue
-                running.remove(slot)
-                busy_hosts.discard(slot.cp.request.host)
-                rows[slot.cp.name] = row
+                running.remove(worker)
+                busy_hosts.discard(worker.cp.request.host)
+                rows[worker.cp.name] = row
                 notify("done", row)
     finally:
-        for host in paced:
-            gate.pace(host, 0)
-        # abandoned scans end by their own probe timeouts; wait a bounded time
-        for slot in abandoned + running:
-            slot.thread.join(timeout=max(1.0, slot.cp.request.timeout * 2))
+        for worker in running:  # interrupted: nothing is left behind
+            worker.stop()
     finished = datetime.now(UTC)
     return FleetResult(
         inventory=inventory,
@@ -552,3 +594,17 @@ def run_fleet(
         duration_s=round(time.monotonic() - t0, 3),
         rows=tuple(rows[cp.name] for cp in counterparties if cp.name in rows),
     )
+
+
+def _work(
+    cp: Counterparty,
+    options: FleetOptions,
+    certify: Callable[[Any, Path], Any] | None,
+    pace: float,
+) -> FleetRow:
+    """In the child: pace the host when gentle, then certify."""
+    if pace > 0:
+        from harness.certify import gate
+
+        gate.pace(_address(cp.request.host), pace)
+    return certify_one(cp, options, certify)

@@ -39,7 +39,6 @@ from harness.capture.pcapfile import PcapWriter, TcpConversation
 from harness.certify.gate import wait_turn
 from harness.certify.hello import HelloSpec, client_hello, flight_over, is_ip_address
 from harness.dissect import Handshake, KeyLog, dissect_streams
-from harness.tunnel.tlsctx import install_psk_client
 
 _VERSION_CONST = {
     0x0300: SSL.SSL3_VERSION,
@@ -196,6 +195,8 @@ class TlsClient:
             ctx.use_certificate_chain_file(str(creds.cert))
             ctx.use_privatekey_file(str(creds.key or creds.cert))
         if creds.psk_identity is not None and creds.psk_key is not None:
+            from harness.tunnel.tlsctx import install_psk_client  # only PSK runs need it
+
             self._keep.append(install_psk_client(ctx, creds.psk_identity, creds.psk_key))
         ctx.set_keylog_callback(self._keylog)
         self.ctx = ctx

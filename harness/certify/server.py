@@ -12,20 +12,25 @@ Usage::
 from __future__ import annotations
 
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.certify.badcerts import CertPair
-from harness.certify.fixlogon import FixLogon, fix_logon_checks
 from harness.certify.policy import TrustOptions, evaluate
 from harness.certify.probe import Credentials, Target, write_pcap
 from harness.certify.result import build_run, exit_code
 from harness.certify.scan import ScanOptions, ServerScan, scan_server
 from harness.certify.watch import annotate
+from harness.checks.facts import host_facts
 from harness.checks.model import RunResult
 from harness.errors import HarnessError
 from harness.profiles import Profile
+
+if TYPE_CHECKING:  # the FIX probe (tunnel, asyncio, FIX engine) loads only when used
+    from harness.certify.fixlogon import FixLogon
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
         known = ", ".join(u.id for u in request.profile.use_cases)
         raise HarnessError(f"use case {request.case!r} is not in the profile (known: {known})")
     target = resolve_target(request.host, request.port)
+    # the host facts (a `stunnel -version` child) are read while the probes run
+    threading.Thread(target=host_facts, name="host-facts", daemon=True).start()
     started = datetime.now(UTC)
     workdir.mkdir(parents=True, exist_ok=True)
     scan = scan_server(
@@ -89,6 +96,8 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
     )
     checks, notes = evaluate(scan, request.profile, request.case, request.trust)
     if request.fix is not None and scan.reachable:
+        from harness.certify.fixlogon import fix_logon_checks
+
         checks = [
             *checks,
             *fix_logon_checks(

@@ -4,6 +4,7 @@ the versions of what ran on this host."""
 
 from __future__ import annotations
 
+import functools
 import platform
 import shutil
 import ssl
@@ -14,8 +15,10 @@ from harness.dissect import Handshake
 from harness.tls.registry import group_name
 
 
+@functools.cache
 def host_facts() -> HostFacts:
-    """Python, OpenSSL and (when installed) stunnel versions, without product names."""
+    """Python, OpenSSL and (when installed) stunnel versions, without product names.
+    Asked once per process (``stunnel -version`` is a child process)."""
     stunnel = None
     binary = shutil.which("stunnel") or shutil.which("stunnel4")
     if binary:

@@ -239,7 +239,6 @@ def _summary(run: Any, written: dict[str, Path], code: int) -> None:
 
 def _fix_logon(args: argparse.Namespace) -> Any:
     """The FIX Logon probe's settings from the flags (None when not asked for)."""
-    from harness.certify.fixlogon import FixLogon
     from harness.errors import HarnessError
 
     wanted = [args.username, args.password, args.password_env, args.raw_data_env]
@@ -247,6 +246,8 @@ def _fix_logon(args: argparse.Namespace) -> Any:
         if any(w is not None for w in wanted):
             raise HarnessError("FIX credentials need --sender and --target")
         return None
+    from harness.certify.fixlogon import FixLogon  # the FIX engine loads only when used
+
     if not args.sender or not args.target:
         raise HarnessError("the FIX Logon probe needs both --sender and --target")
     if args.password is not None and args.password_env is not None:

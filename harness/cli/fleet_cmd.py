@@ -117,6 +117,7 @@ def run_fleet_cmd(args: argparse.Namespace) -> int:
         TextColumn("{task.description}"),
         console=err,
         disable=args.no_progress,
+        auto_refresh=False,  # no refresh thread: counterparties run in forked children
     )
     colour = {"pass": "green", "fail": "red", "inconclusive": "yellow"}
 
@@ -125,6 +126,7 @@ def run_fleet_cmd(args: argparse.Namespace) -> int:
             progress.update(
                 task, advance=1, description=f"[{colour[row.verdict]}]{row.name}: {row.verdict}[/]"
             )
+            progress.refresh()
 
     with progress:
         task = progress.add_task("", total=len(counterparties))

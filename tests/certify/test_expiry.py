@@ -85,8 +85,14 @@ def _fact(days: int) -> CertExpiry:
 
 
 def test_pure_check_verdicts() -> None:
-    fail = check_expiry_horizon(ExpiryFacts((_fact(40), _fact(-3)), 30))
+    pin = CertExpiry("pin file p.pem", "CN=p", "BB", "2030-01-01T00:00:00+00:00", -3)
+    fail = check_expiry_horizon(ExpiryFacts((_fact(40), pin), 30))
     assert fail.verdict is Verdict.FAIL and "expired 3 days ago" in fail.observed
+    # an expired served leaf is cert.validity's failure: one defect, one failure
+    expired = check_expiry_horizon(ExpiryFacts((_fact(-3),), 30))
+    assert (expired.verdict, expired.consequence_of) == (Verdict.NOT_REACHED, "cert.validity")
+    both = check_expiry_horizon(ExpiryFacts((_fact(-3), _fact(5)), 30))
+    assert both.verdict is Verdict.FAIL and "5 days left" in both.observed
     assert check_expiry_horizon(ExpiryFacts((_fact(31),), 30)).verdict is Verdict.PASS
     assert check_expiry_horizon(ExpiryFacts((_fact(30),), 30)).verdict is Verdict.FAIL
     unseen = ExpiryFacts((), 30, chain_expected=True, chain_seen=False)

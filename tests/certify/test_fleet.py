@@ -7,6 +7,7 @@ mode spaces the connections to a host."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -131,13 +132,16 @@ def test_fleet_of_real_endpoints_hang_and_crash_do_not_stop_the_others(
             f"  - {{name: expiring, address: '127.0.0.1:{soon}'}}\n"
             f"  - {{name: hangs, address: '127.0.0.1:{silent}', timeout: 5}}\n"
             f"  - {{name: closed, address: '127.0.0.1:{free_port()}'}}\n"
+            f"  - {{name: raises, address: '127.0.0.1:{port}'}}\n"
             f"  - {{name: crashes, address: '127.0.0.1:{port}'}}\n"
         ))  # fmt: skip
         counterparties = load_inventory(inv)
 
         def certify(request: Any, workdir: Path) -> Any:
+            if workdir.name == "raises":
+                raise RuntimeError("simulated error in the harness")
             if workdir.name == "crashes":
-                raise RuntimeError("simulated crash in the harness")
+                os.abort()  # a hard crash (SIGABRT), as native code might
             return certify_server(request, workdir)
 
         events: list[str] = []
@@ -150,7 +154,9 @@ def test_fleet_of_real_endpoints_hang_and_crash_do_not_stop_the_others(
         )
         elapsed = time.monotonic() - t0
     rows = {r.name: r for r in fleet.rows}
-    assert [r.name for r in fleet.rows] == ["good", "expiring", "hangs", "closed", "crashes"]
+    assert [r.name for r in fleet.rows] == [
+        "good", "expiring", "hangs", "closed", "raises", "crashes"
+    ]  # fmt: skip
     assert (rows["good"].verdict, rows["good"].exit_code, rows["good"].defects) == ("pass", 0, ())
     assert rows["expiring"].verdict == "fail"
     assert rows["expiring"].defects == ("cert.expiry-horizon",)
@@ -158,17 +164,19 @@ def test_fleet_of_real_endpoints_hang_and_crash_do_not_stop_the_others(
     assert rows["hangs"].verdict == "inconclusive"
     assert "did not finish within 2.5 s" in (rows["hangs"].error or "")
     assert rows["closed"].verdict == "inconclusive" and rows["closed"].error
+    assert rows["raises"].verdict == "inconclusive"
+    assert "simulated error" in (rows["raises"].error or "")
     assert rows["crashes"].verdict == "inconclusive"
-    assert "simulated crash" in (rows["crashes"].error or "")
+    assert "harness crashed (signal 6)" in (rows["crashes"].error or "")
     assert fleet.exit_code == 1  # the worst verdict: one non-compliant counterparty
-    assert events.count("done") == 5
+    assert events.count("done") == 6
     assert elapsed < 20
     # one report directory per certified counterparty, and the dashboard
     assert (tmp_path / "r" / "good" / "report.json").is_file()
     assert (tmp_path / "r" / "expiring" / "report.html").is_file()
     written = write_fleet_dashboard(fleet, tmp_path / "r")
     doc = json.loads(written["json"].read_text())
-    assert doc["exit_code"] == 1 and doc["summary"] == {"pass": 1, "fail": 1, "inconclusive": 3}
+    assert doc["exit_code"] == 1 and doc["summary"] == {"pass": 1, "fail": 1, "inconclusive": 4}
     assert doc["counterparties"][1]["soonest_expiry"]["days_left"] == 10
     assert "expiring" in written["html"].read_text() and "| expiring |" in written[
         "markdown"
@@ -198,11 +206,11 @@ def test_gentle_mode_spaces_connections_to_a_host(pki: TestPKI, tmp_path: Path) 
     """Gentle: connection starts to the host at least the delay apart, one at a
     time; control: the same scan without gentle opens them in bursts."""
     cert, key = issue_leaf(pki, tmp_path / "c", "good", days=400)
-    starts: dict[str, list[float]] = {}
 
-    def certify(request: Any, workdir: Path) -> Any:
+    def certify(request: Any, workdir: Path) -> Any:  # runs in the forked child
         outcome = certify_server(request, workdir)
-        starts[workdir.parent.name] = sorted(w.c2s[0][0] for w in outcome.scan.all_wires() if w.c2s)
+        times = sorted(w.c2s[0][0] for w in outcome.scan.all_wires() if w.c2s)
+        (workdir / "starts.json").write_text(json.dumps(times))
         return outcome
 
     with s_server(
@@ -216,6 +224,10 @@ def test_gentle_mode_spaces_connections_to_a_host(pki: TestPKI, tmp_path: Path) 
         run_fleet(cps, FleetOptions(report_dir=tmp_path / "gentle", gentle_all=True,
                                     per_host_delay=0.1), certify=certify)  # fmt: skip
         run_fleet(cps, FleetOptions(report_dir=tmp_path / "burst"), certify=certify)
+    starts = {
+        name: json.loads((tmp_path / name / "x" / "starts.json").read_text())
+        for name in ("gentle", "burst")
+    }
     gentle_gaps = [b - a for a, b in zip(starts["gentle"], starts["gentle"][1:], strict=False)]
     burst_gaps = [b - a for a, b in zip(starts["burst"], starts["burst"][1:], strict=False)]
     assert len(gentle_gaps) > 10
