@@ -95,6 +95,14 @@ def fleet_model(fleet: FleetResult) -> FleetOut:
     )
 
 
+def fleet_json_schema() -> dict[str, object]:
+    """JSON Schema of fleet.json (checked in as docs/schemas/fleet.schema.json)."""
+    schema = FleetOut.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://fixs-harness.invalid/schemas/fleet.schema.json"
+    return schema
+
+
 def render_fleet_json(fleet: FleetResult) -> str:
     return fleet_model(fleet).model_dump_json(indent=2) + "\n"
 

@@ -143,6 +143,28 @@ def test_run_reports_diff_by_scenario(tmp_path: Path) -> None:
     assert compare(a, a).changes == ()
 
 
+def test_client_auth_and_fix_logon_behaviour_changes_are_named() -> None:
+    def doc(alert: str, logon: str) -> dict[str, object]:
+        checks = [
+            {"id": "auth.client-certificate.expired.refused", "verdict": "pass",
+             "observed": f"refused: {alert}"},
+            {"id": "fix.logon.accepted", "verdict": "pass" if logon == "Logon" else "fail",
+             "observed": logon},
+            {"id": "tls.version.supported", "verdict": "pass", "observed": "TLSv1.2"},
+        ]  # fmt: skip
+        result = {"scenario_id": "certify-server", "backend_pair": "certify-server:h:1",
+                  "verdict": "pass", "checks": checks}  # fmt: skip
+        return {"schema_version": "1.2", "started": "2026-01-01", "results": [result]}
+
+    before = snapshot_of_document(doc("alert certificate_expired", "Logon"))
+    after = snapshot_of_document(doc("alert bad_certificate", "Logout: bad password"))
+    kinds = {c.kind: c for c in compare(before, after).changes}
+    assert set(kinds) == {"client-auth", "fix-logon"}
+    assert "certificate_expired" in kinds["client-auth"].before
+    assert "bad_certificate" in kinds["client-auth"].after
+    assert kinds["fix-logon"].text.startswith("fix.logon.accepted: pass → fail")
+
+
 def test_bad_report_files_are_clear_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema_version": "1.1",\n  "results": [}\n')
