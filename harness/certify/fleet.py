@@ -196,7 +196,8 @@ class _Reader:
         if not 0 < port < 65536:
             raise LocatedError(self.where(*at, "address"), f"port {port} out of range")
         profile_name = doc.profile or defaults.profile
-        profile = self.profile(profile_name, *at, "profile" if doc.profile else "name")
+        where = (*at, "profile") if doc.profile else ("defaults", "profile")
+        profile = self.profile(profile_name, *where)
         case = doc.case or defaults.case
         if case is not None and profile.use_case(case) is None:
             raise LocatedError(
@@ -469,7 +470,7 @@ class _Worker:
         self._eof = False
         self._recv, send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
-            target=_child, args=(send, work), name=f"fleet-{cp.name}", daemon=True
+            target=_child, args=(send, cp, work), name=f"fleet-{cp.name}", daemon=True
         )
         self.process.start()
         send.close()
@@ -510,12 +511,13 @@ class _Worker:
                           time.monotonic() - self.started)  # fmt: skip
 
 
-def _child(send: Any, work: Callable[[], FleetRow]) -> None:
+def _child(send: Any, cp: Counterparty, work: Callable[[], FleetRow]) -> None:
     os.setpgid(0, 0)  # its own process group: the parent can stop all it starts
+    t0 = time.monotonic()
     try:
         row = work()
     except BaseException as exc:  # reported in the row
-        row = FleetRow("?", "?", None, "?", "inconclusive", 2, error=f"harness error: {exc!r}")
+        row = _error_row(cp, f"harness error: {exc!r}", time.monotonic() - t0)
     send.send(row)
     send.close()
 
