@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -159,6 +160,8 @@ def main() -> int:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed package runs: bytecode cached
     results: dict[str, object] = {"endpoints": count, "concurrency": args.concurrency}
+    cpu: list[float] = []
+    start = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp, endpoints(Path(tmp), count) as eps:
         work = Path(tmp)
         inventory = work / "inventory.yaml"
@@ -170,18 +173,27 @@ def main() -> int:
             cmd = [sys.executable, "-m", "harness", "certify", "fleet", str(inventory),
                    "--concurrency", str(args.concurrency), "--report-dir", str(out),
                    "--format", args.format, "--no-progress"]  # fmt: skip
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             proc = subprocess.run(cmd, env=env, capture_output=True, timeout=600, check=False)
             times.append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
             codes.add(proc.returncode)
             doc = json.loads((out / "fleet.json").read_text())
             wrongs.append(check_verdicts(doc, eps))
         results["load_after"] = loadavg()
         results["wall_s"] = [round(t, 2) for t in times]
         results["median_s"] = round(statistics.median(times), 2)
+        # CPU of the fleet command and its children (not the servers): on a quiet
+        # 2-core machine the wall time cannot be below (this + the servers') / 2
+        results["harness_cpu_s"] = [round(c, 2) for c in cpu]
         results["exit_codes"] = sorted(codes)
         results["wrong_verdicts"] = wrongs[-1]
         results["all_verdicts_right"] = not any(wrongs)
+    end = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = end.ru_utime - start.ru_utime + end.ru_stime - start.ru_stime
+    results["servers_cpu_s"] = round(total - sum(cpu), 2)  # stunnel + s_server, start-up included
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

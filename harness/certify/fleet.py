@@ -533,13 +533,12 @@ def run_fleet(
     """Certify every counterparty (bounded concurrency, a deadline each, gentle
     mode per host), each in its own forked process, and return the rows in
     inventory order."""
-    from harness.checks.facts import host_facts
 
     notify = observer or (lambda event, row: None)
     started = datetime.now(UTC)
     t0 = time.monotonic()
     options.report_dir.mkdir(parents=True, exist_ok=True)
-    host_facts()  # once, before forking: every child inherits it
+    _preload(counterparties)  # once, before forking: every child inherits it
     gentle_hosts: set[str] = set()
     for cp in counterparties:
         if options.gentle_all or cp.gentle or options.per_host_limit is not None:
@@ -596,6 +595,40 @@ def run_fleet(
         duration_s=round(time.monotonic() - t0, 3),
         rows=tuple(rows[cp.name] for cp in counterparties if cp.name in rows),
     )
+
+
+def _preload(counterparties: Sequence[Counterparty]) -> None:
+    """Import and warm in the parent what every child would otherwise load again
+    (fork shares it): the certify and report code, the cipher registry's tables,
+    the host facts; the FIX probe, PSK and client-certificate code when some
+    counterparty uses them."""
+    import importlib
+
+    from harness.checks.facts import host_facts
+    from harness.tls import registry
+
+    requests = [cp.request for cp in counterparties]
+    modules = ["harness.certify.server", "harness.report"]
+    if any(r.fix is not None for r in requests):
+        modules.append("harness.certify.fixlogon")
+    if any(r.credentials.psk_key is not None for r in requests):
+        modules.append("harness.tunnel.tlsctx")
+    if any(r.case in ("1a", "1b") or r.credentials.cert is not None for r in requests):
+        modules.append("trustme")
+    for name in modules:
+        importlib.import_module(name)
+    host_facts()
+    registry.all_suites()
+    registry.suite_by_code(0xC02F)
+    registry.suite_by_openssl_name("")
+    registry.suite_by_iana_name("")
+    for value in (0x0303, 40, 29, 1, 0):
+        registry.version_name(value)
+        registry.alert_name(value)
+        registry.group_name(value)
+        registry.handshake_type_name(value)
+        registry.extension_name(value)
+        registry.signature_scheme_name(value)
 
 
 def _work(
