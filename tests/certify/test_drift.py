@@ -73,6 +73,9 @@ def test_changed_certificate_and_added_suite_are_named(
     assert main(["diff", str(first), str(second)]) == 1
     out = capsys.readouterr().out
     assert "suite added 0xC023" in out and "fingerprint changed" in out
+    assert main(["diff", str(first), str(second), "--json"]) == 1
+    as_json = json.loads(capsys.readouterr().out)
+    assert as_json["changes"] == changes and as_json["since"] == doc["drift"]["since"]
 
 
 def test_unchanged_config_restarted_gives_no_drift(
