@@ -176,12 +176,12 @@ def _existing(path: Path | None, flag: str) -> Path | None:
 def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]:
     """(identity, key, secrets-to-redact) from --psk-secrets/--psk-identity."""
     from harness.errors import HarnessError
-    from harness.stunnelconf import ConfigError, parse_psk_secrets
 
     if args.psk_secrets is None:
         if args.psk_identity:
             raise HarnessError("--psk-identity needs --psk-secrets")
         return None, None, []
+    from harness.stunnelconf import ConfigError, parse_psk_secrets
     path = _existing(args.psk_secrets, "--psk-secrets")
     assert path is not None
     text = path.read_text(encoding="utf-8", errors="replace")
