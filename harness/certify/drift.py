@@ -207,7 +207,13 @@ def snapshot_of_document(doc: Mapping[str, Any], *, name: str = "report") -> Sna
     results = doc.get("results")
     if not isinstance(results, list) or not all(isinstance(r, Mapping) for r in results):
         raise ReportFileError(f"{name}: 'results' is not a list of results")
-    return Snapshot(_text(doc.get("started")), tuple(_result_of_document(r) for r in results))
+    snapshots = []
+    for i, r in enumerate(results):
+        try:
+            snapshots.append(_result_of_document(r))
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ReportFileError(f"{name}: results[{i}] is malformed ({exc})") from None
+    return Snapshot(_text(doc.get("started")), tuple(snapshots))
 
 
 def load_report(path: Path) -> Snapshot:

@@ -198,8 +198,13 @@ def gather(
     chain_expected: bool,
 ) -> ExpiryFacts:
     """Facts from the served chain (DER, leaf first) and ``(label, path)`` files."""
-    certs = [facts_of_der(d, "served chain", now, depth) for depth, d in enumerate(chain)]
+    certs: list[CertExpiry] = []
     unreadable: list[str] = []
+    for depth, der in enumerate(chain):
+        try:
+            certs.append(facts_of_der(der, "served chain", now, depth))
+        except ValueError:
+            unreadable.append(f"served chain depth {depth}: not a parseable certificate")
     for label, path in files:
         try:
             certs += facts_of_file(path, f"{label} {path.name}", now)

@@ -182,6 +182,7 @@ def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]
             raise HarnessError("--psk-identity needs --psk-secrets")
         return None, None, []
     from harness.stunnelconf import ConfigError, parse_psk_secrets
+
     path = _existing(args.psk_secrets, "--psk-secrets")
     assert path is not None
     text = path.read_text(encoding="utf-8", errors="replace")

@@ -178,3 +178,7 @@ def test_bad_report_files_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ReportFileError, match="not a fixs-harness report"):
         load_report(other)
     assert main(["diff", str(other), str(bad)]) == 2
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"schema_version": "1.2", "results": [{"certificates": [1]}]}')
+    with pytest.raises(ReportFileError, match=r"results\[0\] is malformed"):
+        load_report(odd)
