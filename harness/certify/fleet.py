@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.checks.watch import FleetResult, FleetRow
+from harness.checks.fleetmodel import FleetResult, FleetRow
 from harness.errors import HarnessError, LocatedError, SourceLocation
 from harness.profiles.located_yaml import Locator, load_located_yaml, located_validation_error
 

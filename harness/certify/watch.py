@@ -16,7 +16,6 @@ import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.certify.drift import compare, load_report, snapshot_of_run
 from harness.certify.expiry import check_expiry_horizon, gather
 from harness.certify.policy import TrustOptions
 from harness.certify.scan import ServerScan
@@ -74,6 +73,8 @@ def annotate(
         )
     out = dataclasses.replace(run, results=(result, *run.results[1:]))
     if baseline is not None:
+        from harness.certify.drift import compare, load_report, snapshot_of_run
+
         drift = compare(load_report(baseline), snapshot_of_run(out), baseline=str(baseline))
         out = dataclasses.replace(out, drift=drift)
     return out

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.checks.watch import FleetResult, FleetRow
+from harness.checks.fleetmodel import FleetResult, FleetRow
 from harness.errors import HarnessError
 from harness.report.redaction import check_no_secrets
 from harness.report.watch import CertExpiryOut
