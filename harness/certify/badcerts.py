@@ -22,8 +22,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from harness.pki.files import PUBLIC_MODE, SECRET_MODE, write_file
-
 ORG = "fixs-harness certify (must be refused)"
 
 
@@ -37,6 +35,8 @@ class CertPair:
 
 
 def _write(path: Path, data: bytes, *, secret: bool) -> Path:
+    from harness.pki.files import PUBLIC_MODE, SECRET_MODE, write_file  # only 1a/1b runs
+
     write_file(path, data, mode=SECRET_MODE if secret else PUBLIC_MODE)
     return path
 
