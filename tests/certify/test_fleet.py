@@ -240,8 +240,10 @@ def test_gentle_mode_spaces_connections_to_a_host(pki: TestPKI, tmp_path: Path) 
     gentle_gaps = [b - a for a, b in zip(starts["gentle"], starts["gentle"][1:], strict=False)]
     burst_gaps = [b - a for a, b in zip(starts["burst"], starts["burst"][1:], strict=False)]
     assert len(gentle_gaps) > 10
-    # first bytes sent, a little after each connect: allow scheduling jitter
-    assert min(gentle_gaps) >= 0.07, gentle_gaps
+    # times of the first bytes sent, a little after each connect: one gap may shrink
+    # by scheduling jitter, the whole sequence cannot
+    assert sum(gentle_gaps) >= 0.095 * len(gentle_gaps), gentle_gaps
     assert sorted(gentle_gaps)[len(gentle_gaps) // 2] >= 0.095
-    assert min(burst_gaps) < 0.02  # control
+    assert sum(burst_gaps) < 0.05 * len(burst_gaps)  # control: bursts
+    assert min(burst_gaps) < 0.02
     assert gate.wait_turn("127.0.0.1") == 0.0  # pacing removed after the run
