@@ -105,8 +105,8 @@ def main() -> int:
         # s_server stops after -naccept connections (400 in the test helper); a
         # benchmark run makes thousands (each certify ~30, sslyze hundreds): the last
         # -naccept given wins
-        args = [*server_args(pki, mutual_pin=mutual), "-naccept", "100000000"]
-        with s_server(args, work / "s.log") as port:
+        flags = [*server_args(pki, mutual_pin=mutual), "-naccept", "100000000"]
+        with s_server(flags, work / "s.log") as port:
             creds = (
                 Credentials(cert=pki.client_rsa.pem_path) if args.case == "1a" else Credentials()
             )
