@@ -13,7 +13,12 @@ from typing import Any
 
 from harness.cli.common import REPORT_FORMATS, parse_formats, secret_from_env
 from harness.cli.fleet_cmd import register_role as register_fleet
-from harness.cli.watch_opts import add_watch_arguments, drift_exit, watch_fields
+from harness.cli.watch_opts import (
+    add_watch_arguments,
+    drift_exit,
+    load_output_meanwhile,
+    watch_fields,
+)
 
 CASES = ("1a", "1b", "2", "3a", "3b")
 
@@ -278,7 +283,6 @@ def run_server(args: argparse.Namespace) -> int:
     from harness.certify.server import ServerRequest, certify_server
     from harness.errors import HarnessError
     from harness.profiles import load_profile
-    from harness.report import write_reports
 
     host, port = parse_hostport(args.address)
     formats = parse_formats(args.format)
@@ -323,10 +327,13 @@ def run_server(args: argparse.Namespace) -> int:
         pcap=not args.no_pcap,
         **watch_fields(args),
     )
+    load_output_meanwhile()
     try:
         outcome = certify_server(request, args.report_dir)
     except OSError as exc:
         raise HarnessError(f"certify server: {exc}") from None
+    from harness.report import write_reports  # loaded while the probes ran
+
     written = write_reports(outcome.run, args.report_dir, formats, secrets=secrets)
     _summary(outcome.run, written, outcome.exit_code)
     return drift_exit(outcome.run, outcome.exit_code, args)

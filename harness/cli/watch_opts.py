@@ -5,6 +5,7 @@ the registry does not list it): ``--baseline``, ``--fail-on-drift``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,22 @@ def watch_fields(args: argparse.Namespace) -> dict[str, Any]:
     if args.baseline is not None:
         load_report(args.baseline)
     return {"baseline": args.baseline, "expiry_days": args.expiry_days}
+
+
+def load_output_meanwhile() -> None:
+    """Load the report writers and the console on a background thread, so that it
+    happens while the probes wait on the network (on the second core, or in the
+    first one's gaps) instead of before them; the command imports them again when
+    it writes, which then costs nothing (or waits for this to finish)."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in ("harness.report", "rich.console"):
+            with contextlib.suppress(ImportError):  # the command's own import reports it
+                importlib.import_module(name)
+
+    threading.Thread(target=load, name="load-output", daemon=True).start()
 
 
 def drift_exit(run: Any, code: int, args: argparse.Namespace) -> int:
