@@ -42,13 +42,13 @@ def add_watch_arguments(p: argparse.ArgumentParser) -> None:
 def watch_fields(args: argparse.Namespace) -> dict[str, Any]:
     """ServerRequest fields from the flags; a bad baseline is a usage error now,
     before any probe runs."""
-    from harness.certify.drift import load_report
-
     if args.fail_on_drift and args.baseline is None:
         raise HarnessError("--fail-on-drift needs --baseline")
     if args.expiry_days is not None and args.expiry_days < 0:
         raise HarnessError("--expiry-days must be 0 or more")
     if args.baseline is not None:
+        from harness.certify.drift import load_report
+
         load_report(args.baseline)
     return {"baseline": args.baseline, "expiry_days": args.expiry_days}
 
@@ -72,11 +72,11 @@ def load_output_meanwhile() -> None:
 def drift_exit(run: Any, code: int, args: argparse.Namespace) -> int:
     """Print the changes since the baseline; with --fail-on-drift a change is exit 1
     (a failure outranks inconclusive, as everywhere)."""
-    from harness.certify.drift import drift_lines
-
     drift = getattr(run, "drift", None)
     if drift is None:
         return code
+    from harness.certify.drift import drift_lines
+
     print(f"changes since {drift.since} ({drift.baseline}):")
     for line in drift_lines(drift) if drift.changes else ["none"]:
         print(f"  {line}")
