@@ -1,21 +1,35 @@
-"""Benchmark: wall time of a full ``certify server`` of one TLS 1.2 endpoint on loopback.
+"""Benchmark: a full ``certify server`` of one TLS 1.2 endpoint on loopback.
 
 The endpoint is ``openssl s_server`` configured as the guide's server (TLS 1.2 only,
-the guide's twelve suites, RSA certificate with its chain, client certificates
-verified): compliant for use case 1a. Each run is the whole command as a user runs it
-in-process (probes, judgement, pcap, reports). sslyze and testssl.sh are timed on
-the same endpoint when installed (``sslyze`` on PATH, ``testssl.sh``/``testssl``);
-otherwise the script says so.
+the guide's twelve suites, RSA certificate with its chain; with ``--case 1a`` client
+certificates are verified): compliant for the case. Two figures:
+
+* **process**: the whole command as a user runs it, ``python -m harness certify
+  server ...`` in a fresh process, start to exit (interpreter start-up, imports,
+  probes, judgement, pcap, four report formats, the summary), with bytecode caching
+  on as for an installed package (a warm-up run writes the ``.pyc`` files first);
+  CPU time of the child beside the wall time;
+* **in-process**: ``certify_server`` + ``write_reports`` in an already started
+  interpreter (the scan alone, as in a fleet).
+
+sslyze's full scan of the same endpoint is timed beside it when an ``sslyze``
+command is found (``--sslyze PATH``, ``$SSLYZE``, PATH, or /tmp/sslyze-venv; install
+with ``python3 -m venv /tmp/sslyze-venv && /tmp/sslyze-venv/bin/pip install
+sslyze``: it pins its own cryptography/pydantic, so keep it out of the project's
+venv), with ``--cert/--key`` for case 1a. testssl.sh likewise when on PATH.
 
     .venv/bin/python bench/bench_certify.py [--runs 11] [--case 1a|3b] [--json out.json]
 
-Bounded: at most 50 runs, loopback only.
+Bounded: at most 50 runs, loopback only. The load average is printed beside the
+figures: on a shared machine they are upper bounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,13 +47,40 @@ from harness.report import write_reports
 from tests.certify.peers import s_server, server_args
 
 
-def time_external(cmd: list[str], runs: int) -> list[float]:
-    times = []
+def time_external(
+    cmd: list[str], runs: int, env: dict[str, str] | None = None
+) -> tuple[list[float], list[float], set[int]]:
+    """Wall and CPU (user + system) seconds of each run of ``cmd``, and exit codes."""
+    times, cpu, codes = [], [], set()
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, timeout=300, check=False)
+        proc = subprocess.run(cmd, capture_output=True, timeout=300, check=False, env=env)
         times.append(time.perf_counter() - t0)
-    return times
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        codes.add(proc.returncode)
+    return times, cpu, codes
+
+
+def find_sslyze(given: str | None) -> str | None:
+    for candidate in (given, os.environ.get("SSLYZE"), shutil.which("sslyze"),
+                      "/tmp/sslyze-venv/bin/sslyze"):  # fmt: skip
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    return {
+        "median_s": round(statistics.median(times), 3),
+        "min_s": round(min(times), 3),
+        "max_s": round(max(times), 3),
+    }
 
 
 def main() -> int:
@@ -47,15 +88,25 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--case", choices=("1a", "3b"), default="1a")
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--sslyze", help="the sslyze command (default: $SSLYZE, PATH, /tmp/sslyze-venv)"
+    )
     args = ap.parse_args()
     runs = max(1, min(args.runs, 50))
     profile = load_profile("stunnel-guide-2017")
-    results: dict[str, object] = {"runs": runs, "case": args.case}
+    results: dict[str, object] = {"runs": runs, "case": args.case, "load_before": loadavg()}
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         pki = TestPKI.create(work / "pki")
         mutual = pki.root_ca_path if args.case == "1a" else None
-        with s_server(server_args(pki, mutual_pin=mutual), work / "s.log") as port:
+        # s_server stops after -naccept connections (400 in the test helper); a
+        # benchmark run makes thousands (each certify ~30, sslyze hundreds): the last
+        # -naccept given wins
+        flags = [*server_args(pki, mutual_pin=mutual), "-naccept", "100000000"]
+        with s_server(flags, work / "s.log") as port:
             creds = (
                 Credentials(cert=pki.client_rsa.pem_path) if args.case == "1a" else Credentials()
             )
@@ -71,25 +122,51 @@ def main() -> int:
                 times.append(time.perf_counter() - t0)
                 connections = len(outcome.scan.all_wires())
                 codes.add(outcome.exit_code)
-            results["fixs-harness"] = {
-                "median_s": statistics.median(times),
-                "min_s": min(times),
-                "max_s": max(times),
+            results["in-process"] = {
+                **summary(times),
                 "connections": connections,
                 "exit_codes": sorted(codes),
             }
-            sslyze = shutil.which("sslyze")
+            cli = [sys.executable, "-m", "harness", "certify", "server", f"127.0.0.1:{port}",
+                   "--case", args.case, "--cafile", str(pki.root_ca_path),
+                   "--report-dir", str(work / "cli")]  # fmt: skip
+            if args.case == "1a":
+                cli += ["--cert", str(pki.client_rsa.pem_path)]
+            time_external(cli, 1, env)  # warm-up: writes the bytecode caches
+            wall, cpu, codes = time_external(cli, runs, env)
+            results["process"] = {
+                **summary(wall),
+                "cpu_median_s": round(statistics.median(cpu), 3),
+                "exit_codes": sorted(codes),
+            }
+            start, _, _ = time_external([sys.executable, "-c", "pass"], 5, env)
+            floor, _, _ = time_external([sys.executable, "-m", "harness", "--version"], 5, env)
+            results["python_start_s"] = round(statistics.median(start), 3)
+            results["harness_version_s"] = round(statistics.median(floor), 3)
+            sslyze = find_sslyze(args.sslyze)
             if sslyze:
-                t = time_external([sslyze, f"127.0.0.1:{port}"], min(runs, 5))
-                results["sslyze"] = {"median_s": statistics.median(t)}
+                cmd = [sslyze, f"127.0.0.1:{port}"]
+                if args.case == "1a":
+                    cmd += ["--cert", str(pki.client_rsa.cert_path),
+                            "--key", str(pki.client_rsa.key_path)]  # fmt: skip
+                t, c, _ = time_external(cmd, min(runs, 5))
+                check = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+                results["sslyze"] = {
+                    **summary(t),
+                    "cpu_median_s": round(statistics.median(c), 3),
+                    "scan_completed": "SCANS COMPLETED" in check.stdout,
+                    "connect_errors": check.stdout.count("Connection rejected")
+                    + check.stdout.count("Could not connect"),
+                }
             else:
-                results["sslyze"] = "not installed"
+                results["sslyze"] = "not found (see --sslyze)"
             testssl = shutil.which("testssl.sh") or shutil.which("testssl")
             if testssl:
-                t = time_external([testssl, "--quiet", f"127.0.0.1:{port}"], 1)
-                results["testssl.sh"] = {"median_s": statistics.median(t)}
+                t, _, _ = time_external([testssl, "--quiet", f"127.0.0.1:{port}"], 1)
+                results["testssl.sh"] = summary(t)
             else:
                 results["testssl.sh"] = "not installed"
+    results["load_after"] = loadavg()
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -44,12 +44,57 @@ Public API::
     download_chain(target) -> list[PinnedCert]; write_pin_file(certs, path)
 """
 
-from harness.certify.client import ClientOutcome, ClientRequest, certify_client
-from harness.certify.lint import Finding, Severity, lint_file, lint_text
-from harness.certify.pin import PinnedCert, download_chain, write_pin_file
-from harness.certify.policy import TrustOptions, evaluate
-from harness.certify.probe import Credentials, Target
-from harness.certify.server import ServerOutcome, ServerRequest, certify_server, resolve_target
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use (PEP 562), so that ``import harness.certify.server``
+# does not also load the client, lint and pin commands: a command-line run of one
+# certify role pays only for what it uses (docs/architecture.md, start-up time).
+_LAZY: dict[str, str] = {
+    "ClientOutcome": "client",
+    "ClientRequest": "client",
+    "certify_client": "client",
+    "Finding": "lint",
+    "Severity": "lint",
+    "lint_file": "lint",
+    "lint_text": "lint",
+    "PinnedCert": "pin",
+    "download_chain": "pin",
+    "write_pin_file": "pin",
+    "TrustOptions": "policy",
+    "evaluate": "policy",
+    "Credentials": "probe",
+    "Target": "probe",
+    "ServerOutcome": "server",
+    "ServerRequest": "server",
+    "certify_server": "server",
+    "resolve_target": "server",
+}
+
+if TYPE_CHECKING:
+    from harness.certify.client import ClientOutcome, ClientRequest, certify_client
+    from harness.certify.lint import Finding, Severity, lint_file, lint_text
+    from harness.certify.pin import PinnedCert, download_chain, write_pin_file
+    from harness.certify.policy import TrustOptions, evaluate
+    from harness.certify.probe import Credentials, Target
+    from harness.certify.server import (
+        ServerOutcome,
+        ServerRequest,
+        certify_server,
+        resolve_target,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.certify' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"harness.certify.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ClientOutcome",

@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
-from harness.pki.files import PUBLIC_MODE, SECRET_MODE, write_file
 
 ORG = "fixs-harness certify (must be refused)"
 
@@ -38,6 +35,8 @@ class CertPair:
 
 
 def _write(path: Path, data: bytes, *, secret: bool) -> Path:
+    from harness.pki.files import PUBLIC_MODE, SECRET_MODE, write_file  # only 1a/1b runs
+
     write_file(path, data, mode=SECRET_MODE if secret else PUBLIC_MODE)
     return path
 
@@ -80,6 +79,8 @@ def make_bad_client_certs(directory: Path) -> dict[str, CertPair]:
         _write(directory / "self-signed-client.crt", cert_pem, secret=False),
         _write(directory / "self-signed-client.key", key_pem, secret=True),
     )
+    import trustme  # loaded only by the use cases that probe client certificates
+
     ca = trustme.CA(organization_name=ORG)
     now = datetime.now(UTC)
     windows: tuple[tuple[str, datetime | None, datetime | None], ...] = (

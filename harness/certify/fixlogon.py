@@ -133,7 +133,8 @@ def explain(result: ConversationResult, tls: list[ConnectionFacts], timeout: flo
     if tls and not negotiated:
         return "the TLS handshake failed: " + (errors[0] if errors else "no reason logged")
     inbound = [e for e in result.transcript.entries if getattr(e, "direction", "") == "in"]
-    timed_out = any("within" in f for f in result.failures)
+    # the conversation's timeout wording (harness.fixnet.conversation: _stall)
+    timed_out = any("session stalled" in f or "within" in f for f in result.failures)
     if timed_out and not inbound:
         return f"no answer to the Logon within {timeout:g} s"
     if not inbound:

@@ -22,6 +22,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 
@@ -53,13 +54,14 @@ class Finding:
     location: SourceLocation
     message: str
     guide_section: str | None = None
+    not_after: str | None = None  # cert.expiry-horizon: the certificate's end (ISO 8601)
 
     def render(self) -> str:
         section = f" (guide {self.guide_section})" if self.guide_section else ""
         return f"{self.location}: {self.severity.value}: [{self.rule}] {self.message}{section}"
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity.value,
             "path": self.location.path,
@@ -67,6 +69,9 @@ class Finding:
             "message": self.message,
             "guide_section": self.guide_section,
         }
+        if self.not_after:
+            out["not_after"] = self.not_after
+        return out
 
 
 def _is_continuation(line: str, previous_value: str | None) -> bool:
@@ -590,6 +595,7 @@ def lint_text(
     path: str = "<string>",
     stunnel: str = DEFAULT_STUNNEL,
     files_base: str | None = None,
+    expiry_days: int | None = None,
 ) -> list[Finding]:
     """Every finding for one stunnel.conf text, in line order.
 
@@ -597,6 +603,8 @@ def lint_text(
         stunnel: the stunnel version the findings are for (defaults, deprecations).
         files_base: check the files the config names, relative paths resolved against
             this directory; None leaves them alone (the PSK secrets file excepted).
+        expiry_days: certificate files the config names are held against this
+            horizon (default: the profile's).
     """
     version = parse_stunnel_version(stunnel)
     findings: list[Finding] = []
@@ -617,7 +625,11 @@ def lint_text(
     except ConfigError as exc:
         return [*findings, Finding("config.invalid", Severity.ERROR, exc.location, exc.message)]
     linter = _Linter(config, profile, stunnel=version, base_dir=files_base)
+    from harness.certify.expiry import lint_expiry
     from harness.stunnelconf.semantics import validate_service
+
+    horizon = profile.expiry_horizon_days if expiry_days is None else expiry_days
+    now = datetime.now(UTC)
 
     for svc in resolved.services:
         try:
@@ -627,6 +639,7 @@ def lint_text(
                 Finding("config.start-up", Severity.ERROR, exc.location, exc.message, None)
             )
         findings.extend(linter.service_rules(svc))
+        findings.extend(lint_expiry(svc, horizon, now))
     findings.extend(linter.global_rules(resolved.globals))
     # the same service-level default (a global-section line) may trip a rule once per
     # service: one finding per rule and line, naming every service it concerns
@@ -650,7 +663,12 @@ def lint_text(
 
 
 def lint_file(
-    path: str, profile: Profile, *, stunnel: str = DEFAULT_STUNNEL, check_files: bool = True
+    path: str,
+    profile: Profile,
+    *,
+    stunnel: str = DEFAULT_STUNNEL,
+    check_files: bool = True,
+    expiry_days: int | None = None,
 ) -> list[Finding]:
     """Read and lint one file.
 
@@ -668,5 +686,10 @@ def lint_file(
         raise HarnessError(f"cannot read {path}: {exc.strerror}") from None
     base = os.path.dirname(os.path.abspath(path)) if check_files else None
     return lint_text(
-        decode_config(data, path=path), profile, path=path, stunnel=stunnel, files_base=base
+        decode_config(data, path=path),
+        profile,
+        path=path,
+        stunnel=stunnel,
+        files_base=base,
+        expiry_days=expiry_days,
     )

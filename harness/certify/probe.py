@@ -43,9 +43,9 @@ from typing import Any
 from OpenSSL import SSL
 
 from harness.capture.pcapfile import PcapWriter, TcpConversation
+from harness.certify.gate import wait_turn
 from harness.certify.hello import HelloSpec, client_hello, flight_over, is_ip_address
 from harness.dissect import Handshake, KeyLog, dissect_streams
-from harness.tunnel.tlsctx import install_psk_client
 
 #: Most bytes a hello probe reads from the server (a first flight is a few KiB).
 MAX_FLIGHT_BYTES = 256 * 1024
@@ -113,6 +113,7 @@ class Wire:
 
 
 def _connect(target: Target, timeout: float, wire: Wire) -> socket.socket | None:
+    wait_turn(target.address)  # gentle mode: per-host pacing (harness.certify.gate)
     try:
         sock = socket.create_connection((target.address, target.port), timeout=timeout)
     except TimeoutError:
@@ -284,6 +285,8 @@ class TlsClient:
             ctx.use_certificate_chain_file(str(creds.cert))
             ctx.use_privatekey_file(str(creds.key or creds.cert))
         if creds.psk_identity is not None and creds.psk_key is not None:
+            from harness.tunnel.tlsctx import install_psk_client  # only PSK runs need it
+
             self._keep.append(install_psk_client(ctx, creds.psk_identity, creds.psk_key))
         ctx.set_keylog_callback(self._keylog)
         self.ctx = ctx

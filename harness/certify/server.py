@@ -12,9 +12,11 @@ Usage::
 from __future__ import annotations
 
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.certify.badcerts import CertPair
 from harness.certify.diagnose import PortDiagnosis
@@ -24,9 +26,14 @@ from harness.certify.probe import Credentials, Target, write_pcap
 from harness.certify.result import build_run, exit_code
 from harness.certify.rules import apply_defining_checks, hello_violation, missing_flags
 from harness.certify.scan import ScanOptions, ServerScan, hello_facts, scan_server
+from harness.certify.watch import annotate as watch_annotate
+from harness.checks.facts import host_facts
 from harness.checks.model import Note, RunResult
 from harness.errors import HarnessError
 from harness.profiles import Profile
+
+if TYPE_CHECKING:  # the FIX probe (tunnel, asyncio, FIX engine) loads only when used
+    from harness.certify.fixlogon import FixLogon
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class ServerRequest:
     #: "full" (every defining check of the case) or "tls" (the TLS layer only: the
     #: FIX Logon checks that define cases 3a/3b are knowingly left out).
     scope: str = "full"
+    expiry_days: int | None = None  # cert.expiry-horizon (None: the profile's)
+    baseline: Path | None = None  # an earlier report.json: report the changes since
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,8 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
         known = ", ".join(u.id for u in request.profile.use_cases)
         raise HarnessError(f"use case {request.case!r} is not in the profile (known: {known})")
     target = resolve_target(request.host, request.port)
+    # the host facts (a `stunnel -version` child) are read while the probes run
+    threading.Thread(target=host_facts, name="host-facts", daemon=True).start()
     started = datetime.now(UTC)
     workdir.mkdir(parents=True, exist_ok=True)
     scan = scan_server(
@@ -139,6 +150,10 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
         error=None if diagnosis.is_tls else diagnosis.text,
         section=case.section if case else None,
     )
+    # the endpoint facts drift compares, cert.expiry-horizon, and the drift itself
+    run = watch_annotate(run, scan, profile=request.profile, case=request.case,
+                         trust=request.trust, expiry_days=request.expiry_days,
+                         baseline=request.baseline)  # fmt: skip
     return ServerOutcome(run, scan, exit_code(run), pcap_path, headline)
 
 

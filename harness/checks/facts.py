@@ -4,9 +4,9 @@ the versions of what ran on this host."""
 
 from __future__ import annotations
 
+import functools
 import platform
 import shutil
-import ssl
 import subprocess
 
 from harness.checks.model import CertificateInfo, CipherInfo, HostFacts, Negotiated
@@ -14,8 +14,12 @@ from harness.dissect import Handshake
 from harness.tls.registry import group_name
 
 
+@functools.cache
 def host_facts() -> HostFacts:
-    """Python, OpenSSL and (when installed) stunnel versions, without product names."""
+    """Python, OpenSSL and (when installed) stunnel versions, without product names.
+    Asked once per process (``stunnel -version`` is a child process)."""
+    import ssl  # here, not at import time: only the report's host facts need it
+
     stunnel = None
     binary = shutil.which("stunnel") or shutil.which("stunnel4")
     if binary:

@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
+from harness.checks.watch import CertExpiry, DriftSection, EndpointFacts
 from harness.errors import SourceLocation
 from harness.profiles.codes import format_code
 
@@ -175,6 +176,9 @@ class ScenarioResult:
     # set for a self-test scenario (harness.checks.selftest): its verdict is then the
     # self-test's (pass = exactly the expected checks failed), not the checks' fold
     selftest: SelfTestOutcome | None = None
+    # certify server: what the endpoint accepted (compared by drift), expiry dates
+    endpoint: EndpointFacts | None = None
+    expiry: tuple[CertExpiry, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -222,6 +226,8 @@ class RunResult:
     #: set when a signal stopped the run (``"SIGTERM"``): ``results`` holds only the
     #: items that finished before it
     interrupted: str | None = None
+    # changes since a baseline report (--baseline), when one was given
+    drift: DriftSection | None = None
 
     @property
     def verdict(self) -> Verdict:

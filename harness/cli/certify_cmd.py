@@ -18,6 +18,13 @@ from harness.cli.common import (
     parse_formats,
     secret_from_env,
 )
+from harness.cli.fleet_cmd import register_role as register_fleet
+from harness.cli.watch_opts import (
+    add_watch_arguments,
+    drift_exit,
+    load_output_meanwhile,
+    watch_fields,
+)
 
 CASES = ("1a", "1b", "2", "3a", "3b")
 
@@ -144,6 +151,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="BeginString (default: FIX.4.4)",
     )
     _common(s)
+    add_watch_arguments(s)
     s.set_defaults(func=run_server)
 
     c = roles.add_parser(
@@ -174,6 +182,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _common(c)
     c.set_defaults(func=run_client)
+    register_fleet(roles)
     p.set_defaults(func=lambda args: _usage(p))
 
 
@@ -202,12 +211,13 @@ def _existing(path: Path | None, flag: str) -> Path | None:
 def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]:
     """(identity, key, secrets-to-redact) from --psk-secrets/--psk-identity."""
     from harness.errors import HarnessError
-    from harness.stunnelconf import ConfigError, parse_psk_secrets
 
     if args.psk_secrets is None:
         if args.psk_identity:
             raise HarnessError("--psk-identity needs --psk-secrets")
         return None, None, []
+    from harness.stunnelconf import ConfigError, parse_psk_secrets
+
     path = _existing(args.psk_secrets, "--psk-secrets")
     assert path is not None
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -292,6 +302,7 @@ def _fix_logon(args: argparse.Namespace) -> Any:
         if args.foreign_sender is not None or args.other_cert is not None:
             raise HarnessError("--foreign-sender and --other-cert need --sender and --target")
         return None
+
     if not args.sender or not args.target:
         raise HarnessError("the FIX Logon probe needs both --sender and --target")
     if args.password is not None and args.password_env is not None:
@@ -331,7 +342,6 @@ def run_server(args: argparse.Namespace) -> int:
     from harness.certify.server import ServerRequest, certify_server
     from harness.errors import HarnessError
     from harness.profiles import load_profile
-    from harness.report import write_reports
 
     host, port = parse_hostport(args.address)
     formats = parse_formats(args.format)
@@ -376,11 +386,15 @@ def run_server(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         pcap=not args.no_pcap,
         scope=args.scope,
+        **watch_fields(args),
     )
+    load_output_meanwhile()
     try:
         outcome = certify_server(request, args.report_dir)
     except OSError as exc:
         raise HarnessError(f"certify server: {exc}") from None
+    from harness.report import write_reports  # loaded while the probes ran
+
     written = write_reports(outcome.run, args.report_dir, formats, secrets=secrets)
     _summary(outcome.run, written, outcome.exit_code, outcome.headline)
     request_text = {
@@ -393,7 +407,7 @@ def run_server(args: argparse.Namespace) -> int:
         "unpinned-cert": args.unpinned_cert,
     }
     _evidence(args, outcome.run, written, request_text, public, outcome.scan.all_wires(), secrets)
-    return outcome.exit_code
+    return drift_exit(outcome.run, outcome.exit_code, args)
 
 
 def _evidence(

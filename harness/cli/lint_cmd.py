@@ -44,6 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="do not check the files the config names (cert, key, CAfile, CRLfile, ...)",
     )
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument(
+        "--expiry-days",
+        type=int,
+        metavar="N",
+        help="cert.expiry-horizon: a cert/CAfile certificate expiring within N days is an "
+        "error (default: the profile's, 30 for stunnel-guide-2017)",
+    )
     p.set_defaults(func=run)
 
 
@@ -60,7 +67,13 @@ def run(args: argparse.Namespace) -> int:
     findings = []
     for path in args.files:
         findings.extend(
-            lint_file(str(path), profile, stunnel=args.stunnel, check_files=not args.no_files)
+            lint_file(
+                str(path),
+                profile,
+                stunnel=args.stunnel,
+                check_files=not args.no_files,
+                expiry_days=args.expiry_days,
+            )
         )
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], indent=2))

@@ -135,6 +135,11 @@ class ProfileDoc(_Doc):
         default_factory=list,
         description="socket options judged on the live data sockets, whatever the config says",
     )
+    expiry_horizon_days: int = Field(
+        default=30,
+        ge=0,
+        description="cert.expiry-horizon: fail a certificate expiring within N days",
+    )
 
 
 def _cross_check(doc: ProfileDoc, loc: Locator) -> None:
@@ -239,6 +244,7 @@ def _to_profile(doc: ProfileDoc, loc: Locator) -> Profile:
             )
             for r in doc.socket_rules
         ),
+        expiry_horizon_days=doc.expiry_horizon_days,
     )
 
 

@@ -136,6 +136,8 @@ class Profile:
     notes: str
     location: SourceLocation
     socket_rules: tuple[SocketRule, ...] = ()
+    # cert.expiry-horizon: certificates expiring within this many days fail
+    expiry_horizon_days: int = 30
 
     def suite(self, code: int) -> Suite | None:
         """The profile's entry for ``code``, or None when the suite is not allowed."""

@@ -37,6 +37,7 @@ from harness.report.summary import (
     scope_of,
     where,
 )
+from harness.report.watch import drift_html
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em;color:#1d232a}
@@ -451,5 +452,5 @@ def render_html(run: RunResult) -> str:
         f"{_defects(run, slugs)}"
         '<h2>Results</h2><p class="muted">Rows are scenarios, columns are backend pairs '
         "(client:server); each cell links to its details.</p>"
-        f"{_matrix(run, slugs)}{body}</body></html>\n"
+        f"{_matrix(run, slugs)}{drift_html(run)}{body}</body></html>\n"
     )

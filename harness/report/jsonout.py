@@ -22,6 +22,14 @@ from harness.checks.model import (
     Verdict,
 )
 from harness.report.summary import card_lines, check_counts, defects, scope_of
+from harness.report.watch import (
+    CertExpiryOut,
+    DriftOut,
+    EndpointOut,
+    drift_out,
+    endpoint_out,
+    expiry_out,
+)
 
 SCHEMA_VERSION: Literal["1.2"] = "1.2"
 
@@ -150,6 +158,10 @@ class ResultOut(_Out):
     selftest: SelfTestOut | None = Field(
         default=None, description="set for a self-test scenario; its verdict is the self-test's"
     )
+    endpoint: EndpointOut | None = Field(default=None, description="certify server: accepted")
+    expiry: list[CertExpiryOut] = Field(
+        default_factory=list, description="cert.expiry-horizon: each certificate's not_after"
+    )
 
 
 class HostOut(_Out):
@@ -226,6 +238,7 @@ class ReportOut(_Out):
         description="the signal that stopped the run (e.g. SIGTERM); results then hold "
         "only the items that finished before it",
     )
+    drift: DriftOut | None = Field(default=None, description="changes since a baseline report")
 
 
 def _cipher(c: CipherInfo | None) -> CipherOut | None:
@@ -311,6 +324,8 @@ def _result(r: ScenarioResult) -> ResultOut:
         artifacts=dict(r.artifacts),
         notes=[NoteOut(id=n.id, title=n.title, text=n.text) for n in r.notes],
         selftest=_selftest(r),
+        endpoint=endpoint_out(r.endpoint),
+        expiry=expiry_out(r.expiry),
     )
 
 
@@ -391,6 +406,7 @@ def report_model(run: RunResult) -> ReportOut:
         backend_pairs=list(run.backend_pairs),
         results=[_result(r) for r in run.results],
         interrupted=run.interrupted,
+        drift=drift_out(run.drift),
     )
 
 

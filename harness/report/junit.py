@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 
 from harness.checks.model import CheckResult, RunResult, ScenarioResult, Verdict
 from harness.report.summary import Defect, card_lines
+from harness.report.watch import drift_junit
 
 _SKIPPED = (Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.NOT_REACHED)
 
@@ -97,6 +98,7 @@ def render_junit(run: RunResult) -> str:
     ):
         if value:
             ET.SubElement(props, "property", {"name": name, "value": value})
+    drift_junit(run, props)
     suite.extend(cases)
     ET.indent(suites)
     return (

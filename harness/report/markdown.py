@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from harness.checks.model import RunResult, Verdict
 from harness.report.summary import Defect, counts_text, defects, grouped, scope_of, where
+from harness.report.watch import drift_markdown
 
 MAX_LINES = 55
 
@@ -107,4 +108,5 @@ def render_markdown(run: RunResult) -> str:
         lines.append(f"… and {len(cards) - shown} more in report.html.")
     if not cards and not errors:
         lines.append("No check failed.")
+    lines += drift_markdown(run)
     return "\n".join(lines).rstrip() + "\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.profiles import profile_json_schema
+from harness.report.fleet import fleet_json_schema
 from harness.report.jsonout import report_json_schema
 from harness.scenario import scenario_json_schema
 
@@ -20,6 +21,7 @@ SCHEMAS: dict[str, Any] = {
     "scenario.schema.json": scenario_json_schema,
     "profile.schema.json": profile_json_schema,
     "report.schema.json": report_json_schema,
+    "fleet.schema.json": fleet_json_schema,
 }
 
 

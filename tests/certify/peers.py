@@ -98,7 +98,7 @@ def short_key_leaf(pki: TestPKI, directory: Path) -> tuple[Path, Path]:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_after(now + timedelta(days=90))  # beyond cert.expiry-horizon (30)
         .add_extension(
             x509.SubjectAlternativeName(
                 [x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]
