@@ -54,6 +54,7 @@ C_SYMBOLS: tuple[str, ...] = (
     "BIO_get_mem_data",
     "BIO_new",
     "BIO_s_mem",
+    "SSL_CTX_get_options",
     "SSL_CTX_set1_curves_list",
     "SSL_CTX_set_psk_client_callback",
     "SSL_CTX_set_psk_server_callback",

@@ -200,7 +200,7 @@ class ServiceTLS:
                 self._ui(DEBUG, f"TLS option {name} has no effect with OpenSSL 3")
             elif set_it:
                 ctx.set_options(value)
-            elif int(_lib.SSL_CTX_get_options(ctx._context)) & value:
+            elif int(_lib.SSL_CTX_get_options(ossl.ctx_ptr(ctx))) & value:
                 # pyOpenSSL and cryptography's bindings have no SSL_CTX_clear_options:
                 # an option that is on cannot be turned off here; say so, never ignore
                 raise _file_error(
@@ -210,7 +210,7 @@ class ServiceTLS:
                     "above) is not supported by the Python tunnel",
                 )
         if svc.ssl_options:
-            current = int(_lib.SSL_CTX_get_options(ctx._context))
+            current = int(_lib.SSL_CTX_get_options(ossl.ctx_ptr(ctx)))
             self._ui(DEBUG, f"TLS options: 0x{current:08X} (config)")
         ctx.set_mode(_lib.SSL_MODE_ENABLE_PARTIAL_WRITE | _lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
         if svc.version_min is not None:

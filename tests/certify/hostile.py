@@ -46,8 +46,17 @@ def raw_server(handle: Callable[[socket.socket], None] | None) -> Iterator[int]:
     listener.settimeout(0.05)
     stop = threading.Event()
     conns: list[socket.socket] = []
+    workers: list[threading.Thread] = []
+
+    def serve(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            assert handle is not None
+            handle(conn)
 
     def loop() -> None:
+        # each connection on its own thread: a handler that waits for the client
+        # (up to 2 s) must not queue the probes behind it, or a loaded machine turns
+        # "answered wrongly" into "not answered in time"
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
@@ -55,9 +64,9 @@ def raw_server(handle: Callable[[socket.socket], None] | None) -> Iterator[int]:
                 continue
             conns.append(conn)
             conn.settimeout(2)
-            with contextlib.suppress(OSError):
-                assert handle is not None
-                handle(conn)
+            worker = threading.Thread(target=serve, args=(conn,), daemon=True)
+            workers.append(worker)
+            worker.start()
 
     thread = threading.Thread(target=loop) if handle is not None else None
     if thread is not None:
@@ -68,6 +77,11 @@ def raw_server(handle: Callable[[socket.socket], None] | None) -> Iterator[int]:
         stop.set()
         if thread is not None:
             thread.join(10)
+        for c in conns:
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
+        for worker in workers:
+            worker.join(5)
         for c in conns:
             c.close()
         listener.close()
