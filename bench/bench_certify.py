@@ -115,7 +115,7 @@ def main() -> int:
                 t0 = time.perf_counter()
                 outcome = certify_server(
                     ServerRequest("127.0.0.1", port, profile, case=args.case, credentials=creds,
-                                  trust=TrustOptions(cafile=pki.root_ca_path)),
+                                  trust=TrustOptions(cafile=pki.root_ca_path), scope="tls"),
                     work / f"run{i}",
                 )  # fmt: skip
                 write_reports(outcome.run, work / f"run{i}")
@@ -128,8 +128,9 @@ def main() -> int:
                 "exit_codes": sorted(codes),
             }
             cli = [sys.executable, "-m", "harness", "certify", "server", f"127.0.0.1:{port}",
-                   "--case", args.case, "--cafile", str(pki.root_ca_path),
+                   "--case", args.case, "--scope", "tls", "--cafile", str(pki.root_ca_path),
                    "--report-dir", str(work / "cli")]  # fmt: skip
+            # the endpoint is a TLS server with no FIX engine: certify its TLS layer
             if args.case == "1a":
                 cli += ["--cert", str(pki.client_rsa.pem_path)]
             time_external(cli, 1, env)  # warm-up: writes the bytecode caches

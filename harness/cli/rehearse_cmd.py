@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "stunnel-docker/SUITE; default python)",
     )
     r.add_argument("--profile", default="stunnel-guide-2017", help="policy (name or file)")
-    from harness.runner.rehearse import AUTH_CHOICES
+    from harness.runner.rehearse_options import AUTH_CHOICES
 
     r.add_argument(
         "--expect-auth",

@@ -46,6 +46,7 @@ from harness.runner.execute import (
     fix_credentials,
 )
 from harness.runner.pairs import BackendPair, make_backend
+from harness.runner.rehearse_options import AUTH_CHOICES
 from harness.runner.run import Item, Runner
 from harness.scenario.loader import ANY_IN_PROFILE, read_conf_file
 from harness.scenario.model import (
@@ -67,14 +68,6 @@ from harness.stunnelconf.rewrite import Rewrite, rewrite
 
 #: The conversation with a real counterparty: log on, log out, nothing else.
 LOGON_ONLY_SCRIPT = "connect\nexpect Logon\nlogout\nexpect Logout\nexpect disconnect\n"
-
-AUTH_CHOICES: tuple[str, ...] = (
-    "auto",
-    "none",
-    "mutual-certificate",
-    "psk",
-    "server-certificate+fix-credentials",
-)
 
 
 @dataclass(frozen=True)
