@@ -5,7 +5,7 @@ Theory of operation
 **Inventory.** A YAML file lists the counterparties (name, ``host:port``, use case,
 profile, trust files, PSK, FIX CompIDs and where their credentials come from, an
 optional baseline report). It is read with line numbers
-(:func:`harness.profiles.located_yaml.load_located_yaml`), validated by a pydantic
+(:func:`harness.located_yaml.load_located_yaml`), validated by a pydantic
 model with ``extra="forbid"``, then cross-checked (unique names, files that exist,
 a PSK identity in its file, credential files 0600, environment variables set, the
 use case in the profile). Every problem is a :class:`~harness.errors.LocatedError`
@@ -17,7 +17,9 @@ or a file only the owner can read.
 **Run.** Each counterparty is certified in its own child process, forked from
 the parent that has already imported everything (a fork costs milliseconds, and
 the two cores both work), at most ``concurrency`` at once. The child writes the
-counterparty's reports and sends its dashboard row back over a pipe. A child that
+counterparty's reports with the writer the caller passes (``write``: certify is
+orchestration and does not import the output layer, :mod:`harness.report`) and
+sends its dashboard row back over a pipe. A child that
 raises, or crashes outright (a signal, native code), is one *inconclusive* row
 ("harness crashed"); one that hangs past its deadline is killed with its whole
 process group and reported *inconclusive* ("did not finish"). None of them stops
@@ -31,7 +33,7 @@ one after the other, each scan with that concurrency) and at least
 (:mod:`harness.certify.gate`, set in the child that certifies the host).
 
 **Output.** One report directory per counterparty (``REPORT_DIR/NAME/``, the same
-files as ``certify server``), and a :class:`~harness.checks.watch.FleetResult` the
+files as ``certify server``), and a :class:`~harness.checks.fleetmodel.FleetResult` the
 dashboard writers (:mod:`harness.report.fleet`) render. The exit code is the
 worst verdict. The core never prints: progress goes to an observer callback.
 """
@@ -41,20 +43,21 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.checks.fleetmodel import FleetResult, FleetRow
 from harness.errors import HarnessError, LocatedError, SourceLocation
-from harness.profiles.located_yaml import Locator, load_located_yaml, located_validation_error
+from harness.located_yaml import Locator, load_located_yaml, located_validation_error
 
 if TYPE_CHECKING:  # kept out of import time
     from harness.certify.server import ServerRequest
+    from harness.checks.model import RunResult
 
 CASES = ("1a", "1b", "2", "3a", "3b")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -380,6 +383,20 @@ GENTLE_LIMIT, GENTLE_DELAY = 1, 0.25
 Observer = Callable[[str, FleetRow | None], None]  # ("start"|"done", row)
 
 
+class ReportWriter(Protocol):
+    """Writes one counterparty's reports (``harness.report.write_reports``, passed
+    in by the entry point: the output layer sits above certify)."""
+
+    def __call__(
+        self,
+        run: RunResult,
+        directory: Path,
+        formats: Iterable[str],
+        *,
+        secrets: Iterable[str],
+    ) -> object: ...
+
+
 def _row_of(cp: Counterparty, run: Any, code: int, duration: float, report: str) -> FleetRow:
     result = run.results[0]
     soonest = min(result.expiry, key=lambda e: e.days_left) if result.expiry else None
@@ -418,12 +435,12 @@ def _error_row(cp: Counterparty, error: str, duration: float) -> FleetRow:
 def certify_one(
     cp: Counterparty,
     options: FleetOptions,
+    write: ReportWriter,
     certify: Callable[[Any, Path], Any] | None = None,
 ) -> FleetRow:
-    """Certify one counterparty and write its reports; never raises for anything
-    the counterparty does or any error of ours (the row says what happened)."""
-    from harness.report import write_reports
-
+    """Certify one counterparty and write its reports with ``write``; never raises
+    for anything the counterparty does or any error of ours (the row says what
+    happened)."""
     if certify is None:
         from harness.certify.server import certify_server
 
@@ -436,7 +453,7 @@ def certify_one(
         concurrency = min(options.probe_concurrency, limit or options.probe_concurrency)
         request = replace(cp.request, concurrency=concurrency)
         outcome = certify(request, directory)
-        write_reports(outcome.run, directory, options.formats, secrets=cp.secrets)
+        write(outcome.run, directory, options.formats, secrets=cp.secrets)
     except Exception as exc:  # one counterparty's crash never stops the others
         return _error_row(cp, f"harness error: {type(exc).__name__}: {exc}", time.monotonic() - t0)
     return _row_of(cp, outcome.run, outcome.exit_code, time.monotonic() - t0, cp.name)
@@ -531,13 +548,15 @@ def run_fleet(
     counterparties: Sequence[Counterparty],
     options: FleetOptions,
     *,
+    write: ReportWriter,
     observer: Observer | None = None,
     inventory: str = "",
     certify: Callable[[Any, Path], Any] | None = None,
 ) -> FleetResult:
     """Certify every counterparty (bounded concurrency, a deadline each, gentle
     mode per host), each in its own forked process, and return the rows in
-    inventory order."""
+    inventory order. ``write`` writes each counterparty's reports (in its child;
+    import it before calling, so that every child inherits it loaded)."""
 
     notify = observer or (lambda event, row: None)
     started = datetime.now(UTC)
@@ -569,7 +588,7 @@ def run_fleet(
                 notify("start", None)
                 pace = delay if gentle else 0.0
                 running.append(
-                    _Worker(cp, lambda cp=cp, pace=pace: _work(cp, options, certify, pace))  # type: ignore[misc]
+                    _Worker(cp, lambda cp=cp, pace=pace: _work(cp, options, write, certify, pace))  # type: ignore[misc]
                 )
             time.sleep(0.005)
             now = time.monotonic()
@@ -604,7 +623,7 @@ def run_fleet(
 
 def _preload(counterparties: Sequence[Counterparty]) -> None:
     """Import and warm in the parent what every child would otherwise load again
-    (fork shares it): the certify and report code, the cipher registry's tables,
+    (fork shares it): the certify code, the cipher registry's tables,
     the host facts; the FIX probe, PSK and client-certificate code when some
     counterparty uses them."""
     import importlib
@@ -613,7 +632,7 @@ def _preload(counterparties: Sequence[Counterparty]) -> None:
     from harness.tls import registry
 
     requests = [cp.request for cp in counterparties]
-    modules = ["harness.certify.server", "harness.report"]
+    modules = ["harness.certify.server"]  # the report writers: loaded by the caller
     if any(r.fix is not None for r in requests):
         modules.append("harness.certify.fixlogon")
     if any(r.credentials.psk_key is not None for r in requests):
@@ -639,6 +658,7 @@ def _preload(counterparties: Sequence[Counterparty]) -> None:
 def _work(
     cp: Counterparty,
     options: FleetOptions,
+    write: ReportWriter,
     certify: Callable[[Any, Path], Any] | None,
     pace: float,
 ) -> FleetRow:
@@ -647,4 +667,4 @@ def _work(
         from harness.certify import gate
 
         gate.pace(_address(cp.request.host), pace)
-    return certify_one(cp, options, certify)
+    return certify_one(cp, options, write, certify)

@@ -88,6 +88,7 @@ def run_fleet_cmd(args: argparse.Namespace) -> int:
 
     from harness.certify.fleet import FleetOptions, load_inventory, run_fleet
     from harness.errors import HarnessError
+    from harness.report import write_reports
     from harness.report.fleet import write_fleet_dashboard
 
     formats = parse_formats(args.format)
@@ -130,7 +131,13 @@ def run_fleet_cmd(args: argparse.Namespace) -> int:
 
     with progress:
         task = progress.add_task("", total=len(counterparties))
-        fleet = run_fleet(counterparties, options, observer=observer, inventory=str(args.inventory))
+        fleet = run_fleet(
+            counterparties,
+            options,
+            write=write_reports,
+            observer=observer,
+            inventory=str(args.inventory),
+        )
     secrets = [s for cp in counterparties for s in cp.secrets]
     written = write_fleet_dashboard(fleet, args.report_dir, formats, secrets=secrets)
     out = Console()

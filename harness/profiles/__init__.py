@@ -13,8 +13,8 @@ user's own profile is a file with the same schema, passed by path.
 
 ``load_profile(name_or_path)`` validates with pydantic at the edge and returns a
 frozen :class:`Profile`; errors name the file and line. This package is pure data
-(layer 1) so every layer above may use it. It also hosts the line-keeping YAML
-loader (:mod:`harness.profiles.located_yaml`) that the scenario loader shares.
+(layer 1) so every layer above may use it. Its YAML is read by the line-keeping
+loader :mod:`harness.located_yaml` (pure core, shared with the scenario loader).
 """
 
 from harness.profiles.codes import (

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from harness.errors import HarnessError, LocatedError
+from harness.located_yaml import Locator, load_located_yaml, located_validation_error
 from harness.profiles.codes import (
     TLS_VERSIONS,
     format_code,
@@ -22,7 +23,6 @@ from harness.profiles.codes import (
     normalise_version,
     parse_code,
 )
-from harness.profiles.located_yaml import Locator, load_located_yaml, located_validation_error
 from harness.profiles.model import (
     DefiningCheck,
     Erratum,

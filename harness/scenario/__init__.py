@@ -10,7 +10,7 @@ be observed: TLS version, cipher code, authentication outcome (or the alert that
 refuses the handshake), FIX logon outcome, messages round-tripped.
 
 Loading goes YAML → plain data with a line for every key
-(:mod:`harness.profiles.located_yaml`) → pydantic models with ``extra="forbid"``
+(:mod:`harness.located_yaml`) → pydantic models with ``extra="forbid"``
 (the file format; :mod:`harness.scenario.loader`) → frozen dataclasses
 (:mod:`harness.scenario.model`), which is all the runner and the checks see. Any
 problem becomes a ``LocatedError`` with the file and the line of the offending key.

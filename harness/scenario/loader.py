@@ -28,14 +28,14 @@ from pydantic import (
 
 from harness.checks.ids import check_ids
 from harness.errors import HarnessError, LocatedError, SourceLocation
-from harness.profiles.codes import parse_code
-from harness.profiles.loader import CODE_JSON_SCHEMA, Code, Version
-from harness.profiles.located_yaml import (
+from harness.located_yaml import (
     DataPath,
     Locator,
     load_located_yaml,
     located_validation_error,
 )
+from harness.profiles.codes import parse_code
+from harness.profiles.loader import CODE_JSON_SCHEMA, Code, Version
 from harness.scenario.alerts import ALERTS, alert_code
 from harness.scenario.model import (
     Alert,

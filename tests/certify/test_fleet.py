@@ -22,6 +22,7 @@ from harness.certify.server import certify_server
 from harness.cli import main
 from harness.errors import LocatedError
 from harness.pki import TestPKI
+from harness.report import write_reports
 from harness.report.fleet import write_fleet_dashboard
 from tests.certify.peers import s_server
 from tests.certify.watchkit import free_port, issue_leaf, stunnel_server
@@ -150,6 +151,7 @@ def test_fleet_of_real_endpoints_hang_and_crash_do_not_stop_the_others(
         fleet = run_fleet(
             counterparties,
             FleetOptions(report_dir=tmp_path / "r", concurrency=3, deadline=2.5),
+            write=write_reports,
             observer=lambda event, row: events.append(event),
             certify=certify,
         )
@@ -234,8 +236,10 @@ def test_gentle_mode_spaces_connections_to_a_host(pki: TestPKI, tmp_path: Path) 
         )
         cps = load_inventory(inv)
         run_fleet(cps, FleetOptions(report_dir=tmp_path / "gentle", gentle_all=True,
-                                    per_host_delay=0.1), certify=certify)  # fmt: skip
-        run_fleet(cps, FleetOptions(report_dir=tmp_path / "burst"), certify=certify)
+                                    per_host_delay=0.1), write=write_reports,
+                  certify=certify)  # fmt: skip
+        run_fleet(cps, FleetOptions(report_dir=tmp_path / "burst"), write=write_reports,
+                  certify=certify)  # fmt: skip
     starts = {
         name: json.loads((tmp_path / name / "x" / "starts.json").read_text())
         for name in ("gentle", "burst")

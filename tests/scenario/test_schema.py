@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from harness.profiles.located_yaml import load_located_yaml
+from harness.located_yaml import load_located_yaml
 from harness.scenario import scenario_json_schema
 
 EXAMPLES = sorted((Path(__file__).parent / "examples").glob("*.yaml"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from harness.report.schemas import SCHEMAS, render_schema
+from harness.tools.schemas import SCHEMAS, render_schema
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
@@ -16,8 +16,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
 def test_checked_in_schema_matches_model(name: str) -> None:
     path = DOCS / name
-    assert path.is_file(), f"run: python -m harness.report.schemas docs/schemas ({name} missing)"
+    assert path.is_file(), f"run: python -m harness.tools.schemas docs/schemas ({name} missing)"
     assert path.read_text() == render_schema(name), (
-        f"{name} is stale; run: .venv/bin/python -m harness.report.schemas docs/schemas"
+        f"{name} is stale; run: .venv/bin/python -m harness.tools.schemas docs/schemas"
     )
     jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text()))

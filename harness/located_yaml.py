@@ -21,8 +21,9 @@ it, integers longer than :data:`MAX_INT_DIGITS` digits and any tag the safe
 constructor does not know (``!!python/object``) are errors with the line. YAML
 syntax errors are told in plain words with the line.
 
-It lives in the lowest layer (beside the profiles, which need it) so the scenario
-loader, one layer up, can share it.
+It lives in the pure core (the lowest layer, beside :mod:`harness.errors`) because it
+is nobody's in particular: the profile loader, the scenario loader and the fleet
+inventory reader all read their YAML through it.
 """
 
 from __future__ import annotations

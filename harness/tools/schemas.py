@@ -1,8 +1,10 @@
-"""Regenerate the checked-in JSON Schemas: ``python -m harness.report.schemas [DIR]``.
+"""Regenerate the checked-in JSON Schemas: ``python -m harness.tools.schemas [DIR]``.
 
-docs/schemas/ holds the schemas of the three file formats users and tools read or
-write (scenario, profile, report). Tests fail when a checked-in file differs from
-the models, so the docs cannot drift; this command rewrites them after a change.
+docs/schemas/ holds the schemas of the file formats users and tools read or write
+(scenario, profile, report, fleet dashboard). Tests fail when a checked-in file
+differs from the models, so the docs cannot drift; this command rewrites them after
+a change. It is a developer tool (top layer): it reads the scenario, profile and
+report models at once, which no layer of the product may do.
 """
 
 from __future__ import annotations
