@@ -239,7 +239,7 @@ def server_refusal(h: Handshake) -> tuple[bool | None, str]:
             return True, "refused: the server sent an (encrypted) alert"
         return True, f"refused: server sent {r.alert.name}({r.alert.description})"
     if r.by == "client":
-        return None, f"our client gave up: {alert_summary(h)}"
+        return None, f"our client gave up: {r.how}"
     if r.refused is False:
         return False, f"accepted: handshake completed ({h.version_name}, {_suite(h)})"
     if r.refused:

@@ -70,6 +70,7 @@ SERVER_SEAT = [
     (_hs(True, version_selected=0x0303, cipher_selected=0xC02F), False, "accepted"),
     (_hs(False), True, "refused: the server closed the connection without finishing"),
     (_hs(False, CLIENT_48), None, "our client gave up"),  # our own probe, not the server
+    (_hs(None, CLIENT_ENC), None, "our client gave up: an encrypted alert from the client"),
     (_hs(None), None, "cannot tell"),
 ]
 
