@@ -40,10 +40,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from harness.certify import rules, specs
 from harness.certify.facts import Attempt, ClientFacts, ServerFacts, Stage, VersionProbe
-from harness.certify.hello import VERSIONS, is_ip_address
+from harness.certify.hello import is_ip_address
 from harness.checks.model import CheckResult, Verdict
 from harness.checks.registry import Check, CheckSpec, Judge, Registry
 from harness.tls.registry import format_code, suite_by_code, suite_label, version_name
+from harness.tls.versions import TLS_VERSIONS
 from harness.tunnel import x509util
 
 PASS, FAIL, INCONCLUSIVE, NA = (
@@ -590,7 +591,7 @@ def server_checks(f: ServerFacts) -> Registry[ServerFacts]:
             Check(specs.SERVER_FLIGHT_BOUNDED, at(TLS, _flight)),
             *(
                 Check(specs.version_refused(name, vid(name)), at(TLS, _version_refused(name)))
-                for name, _ in VERSIONS
+                for name in TLS_VERSIONS
             ),
             Check(specs.VERSION_SUPPORTED, at(TLS, _version_supported)),
             *(

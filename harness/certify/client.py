@@ -167,19 +167,23 @@ def _client_refused(
 ) -> tuple[bool | None, str]:
     """Did the client refuse our certificate? (None: cannot tell) and how.
 
+    :attr:`Handshake.refusal` reads the wire; from this seat (we are the server) a
+    fatal alert of ours means the round never reached the client's judgement.
     ``end == "timeout"``: the client went silent; that is not a refusal."""
-    alert = next((a for a in h.alerts if a.sender == "client" and a.fatal), None)
-    if alert is not None:
-        return True, f"refused: client sent {alert.name}({alert.description})"
-    if h.negotiated:
+    r = h.refusal
+    if r.by == "client" and r.alert is not None:
+        if r.alert.description is None:
+            return True, "refused: client sent an (encrypted) alert"
+        return True, f"refused: client sent {r.alert.name}({r.alert.description})"
+    if r.refused is False:
         return (
             False,
-            f"accepted: handshake completed ({h.version_name}, {suite_label(h.cipher_selected or 0)})",
+            f"accepted: handshake completed ({h.version_name}, {suite_label(h.cipher_selected)})",
         )
     if not h.versions_offered and not h.ciphers_offered:
         return None, f"no ClientHello seen ({h.incomplete_reason or 'no data'})"
-    if any(a.sender == "client" and a.encrypted for a in h.alerts):
-        return True, "refused: client sent an (encrypted) alert"
+    if r.by == "server":
+        return None, f"our server gave up: {r.how}"
     if end == "timeout":
         within = f" for {timeout:g} s" if timeout is not None else ""
         return None, f"silent: the client stalled (no alert, no Finished, no close{within})"

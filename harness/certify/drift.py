@@ -236,14 +236,14 @@ def load_report(path: Path) -> Snapshot:
 
 
 def _suite_label(code: str) -> str:
-    from harness.profiles.codes import parse_code
-    from harness.tls.registry import suite_by_code
+    """A snapshot's suite code (``0xC030``) with its IANA name; the text as is when it
+    is not a code."""
+    from harness.tls.registry import parse_code, suite_label
 
     try:
-        suite = suite_by_code(parse_code(code))
-    except (ValueError, KeyError):
-        suite = None
-    return f"{code} {suite.iana_name}" if suite is not None else code
+        return suite_label(parse_code(code))
+    except ValueError:
+        return code
 
 
 def _match(

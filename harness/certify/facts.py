@@ -25,7 +25,6 @@ from typing import Literal, Protocol
 from cryptography import x509
 
 from harness.certify.diagnose import PortDiagnosis, ProbeFacts, probe_facts
-from harness.certify.hello import VERSIONS
 from harness.certify.probe import MAX_FLIGHT_BYTES, Wire
 from harness.certify.rules import HelloFacts, LogonFacts
 from harness.certify.scan import ServerScan
@@ -33,6 +32,7 @@ from harness.dissect import Handshake, alert_summary
 from harness.profiles import Profile
 from harness.profiles.model import UseCase
 from harness.tls.registry import is_grease, suite_label
+from harness.tls.versions import TLS_VERSIONS
 from harness.tunnel import x509util
 
 Stage = Literal["unreachable", "not-tls", "no-handshake", "tls"]
@@ -228,22 +228,22 @@ def probe_error(wire: Wire | None) -> str | None:
 
 
 def server_refusal(h: Handshake) -> tuple[bool | None, str]:
-    """Did the server refuse this handshake? (None: cannot tell) and how."""
-    server_alert = next((a for a in h.alerts if a.sender == "server" and a.fatal), None)
-    if server_alert is not None:
-        return True, f"refused: server sent {server_alert.name}({server_alert.description})"
-    client_alert = next((a for a in h.alerts if a.sender == "client" and a.fatal), None)
-    if h.negotiated:
-        # Both Finished seen: the server accepted. (An encrypted alert after that is
-        # its close_notify; under TLS 1.3 the key log makes a late refusal visible,
-        # and it was caught above as a fatal alert.)
+    """Did the server refuse this handshake? (None: cannot tell) and how.
+
+    :attr:`Handshake.refusal` reads the wire; from this seat (we are the client) a
+    refusal by the client is our own probe giving up, which says nothing of the
+    server."""
+    r = h.refusal
+    if r.by == "server" and r.alert is not None:
+        if r.alert.description is None:
+            return True, "refused: the server sent an (encrypted) alert"
+        return True, f"refused: server sent {r.alert.name}({r.alert.description})"
+    if r.by == "client":
+        return None, f"our client gave up: {r.how}"
+    if r.refused is False:
         return False, f"accepted: handshake completed ({h.version_name}, {_suite(h)})"
-    if h.negotiated is False:
-        if client_alert is not None:
-            return None, f"our client gave up: {alert_summary(h)}"
+    if r.refused:
         return True, "refused: the server closed the connection without finishing"
-    if any(a.sender == "server" and a.encrypted for a in h.alerts):
-        return True, "refused: the server sent an (encrypted) alert"
     return None, f"cannot tell: {h.incomplete_reason or 'outcome not visible'}"
 
 
@@ -351,7 +351,7 @@ def server_facts(
     now: datetime | None = None,
 ) -> ServerFacts:
     """Freeze what the scan saw, reading the trust material once."""
-    versions = tuple(v for name, _ in VERSIONS if (v := _version_probe(scan, name)) is not None)
+    versions = tuple(v for name in TLS_VERSIONS if (v := _version_probe(scan, name)) is not None)
     chain: tuple[x509.Certificate, ...] = ()
     chain_error = None
     if case != "2":

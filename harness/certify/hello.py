@@ -39,16 +39,8 @@ from dataclasses import dataclass
 
 from harness.dissect import Handshake
 from harness.tls.registry import suite_by_code
+from harness.tls.versions import SSL3, TLS10, TLS12, TLS13, TLS_VERSION_CODES
 
-SSL3, TLS10, TLS11, TLS12, TLS13 = 0x0300, 0x0301, 0x0302, 0x0303, 0x0304
-#: Protocol versions in the order a scan probes them, with stunnel's spelling.
-VERSIONS: tuple[tuple[str, int], ...] = (
-    ("SSLv3", SSL3),
-    ("TLSv1", TLS10),
-    ("TLSv1.1", TLS11),
-    ("TLSv1.2", TLS12),
-    ("TLSv1.3", TLS13),
-)
 RENEGOTIATION_SCSV = 0x00FF
 FALLBACK_SCSV = 0x5600
 
@@ -155,7 +147,7 @@ def flight_over(h: Handshake) -> bool:
 def offerable(codes: Sequence[int], version: int) -> tuple[int, ...]:
     """The codes among ``codes`` a ClientHello of ``version`` may carry (TLS 1.3 suites
     only in TLS 1.3 hellos and vice versa; SCSVs never)."""
-    rank = dict(VERSIONS)
+    rank = TLS_VERSION_CODES
     out = []
     for code in codes:
         suite = suite_by_code(code)

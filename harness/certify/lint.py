@@ -28,7 +28,6 @@ from functools import cache
 
 from harness.errors import SourceLocation
 from harness.profiles import Profile
-from harness.profiles.codes import TLS_VERSION_CODES
 from harness.stunnelconf import (
     ConfigError,
     ServiceSettings,
@@ -39,6 +38,7 @@ from harness.stunnelconf import (
 )
 from harness.stunnelconf.semantics import GlobalSettings
 from harness.tls.registry import suite_by_code, suite_by_openssl_name, suite_label
+from harness.tls.versions import TLS_VERSION_CODES
 
 
 class Severity(StrEnum):

@@ -21,10 +21,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from harness.certify.diagnose import diagnose, probe_facts
-from harness.certify.hello import TLS12, HelloSpec, is_ip_address, offerable
+from harness.certify.hello import HelloSpec, is_ip_address, offerable
 from harness.certify.probe import Target, hello_probe
 from harness.errors import HarnessError
 from harness.tls.registry import all_suites
+from harness.tls.versions import TLS12
 from harness.tunnel import x509util
 
 

@@ -46,6 +46,7 @@ from harness.capture.pcapfile import PcapWriter, TcpConversation
 from harness.certify.gate import wait_turn
 from harness.certify.hello import HelloSpec, client_hello, flight_over, is_ip_address
 from harness.dissect import Handshake, KeyLog, dissect_streams
+from harness.tls.versions import openssl_version
 
 #: Most bytes a hello probe reads from the server (a first flight is a few KiB).
 MAX_FLIGHT_BYTES = 256 * 1024
@@ -55,14 +56,6 @@ MAX_FLIGHT_BYTES = 256 * 1024
 MAX_HANDSHAKE_BYTES = 1024 * 1024
 #: TLS record content types (change_cipher_spec .. heartbeat).
 _TLS_CONTENT_TYPES = frozenset(range(20, 25))
-
-_VERSION_CONST = {
-    0x0300: SSL.SSL3_VERSION,
-    0x0301: SSL.TLS1_VERSION,
-    0x0302: SSL.TLS1_1_VERSION,
-    0x0303: SSL.TLS1_2_VERSION,
-    0x0304: SSL.TLS1_3_VERSION,
-}
 
 
 @dataclass(frozen=True)
@@ -276,8 +269,8 @@ class TlsClient:
         self._keep: list[Any] = []
         self._lines: dict[int, list[bytes]] = {}
         ctx = SSL.Context(SSL.TLS_METHOD)
-        ctx.set_min_proto_version(_VERSION_CONST[versions[0]])
-        ctx.set_max_proto_version(_VERSION_CONST[versions[1]])
+        ctx.set_min_proto_version(openssl_version(versions[0]))
+        ctx.set_max_proto_version(openssl_version(versions[1]))
         ctx.set_cipher_list(ciphers.encode())
         ctx.set_verify(SSL.VERIFY_NONE, lambda *a: True)
         creds = credentials or Credentials()

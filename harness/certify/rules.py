@@ -18,6 +18,7 @@ from harness.checks.model import CheckResult, Verdict
 from harness.checks.registry import CheckSpec
 from harness.profiles.model import UseCase
 from harness.tls.registry import format_code, version_name
+from harness.tls.versions import TLS13, TLS_VERSION_CODES
 
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE
 
@@ -100,7 +101,7 @@ class HelloFacts:
     selected_version: int | None
 
 
-_KNOWN_VERSIONS = (0x0300, 0x0301, 0x0302, 0x0303, 0x0304)
+_KNOWN_VERSIONS = tuple(TLS_VERSION_CODES.values())
 
 
 def hello_violation(f: HelloFacts) -> str | None:
@@ -114,7 +115,7 @@ def hello_violation(f: HelloFacts) -> str | None:
             f"version {version_name(f.selected_version)} ({f.selected_version:#06x}) "
             f"not offered (offered up to {version_name(top) if top else 'nothing'})"
         )
-    elif f.selected_version == 0x0304 and 0x0304 not in f.offered_versions:
+    elif f.selected_version == TLS13 and TLS13 not in f.offered_versions:
         problems.append("TLS 1.3 without the client offering it")
     if f.selected_cipher is not None and f.selected_cipher not in f.offered_ciphers:
         problems.append(f"suite {format_code(f.selected_cipher)} not offered")

@@ -35,11 +35,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from harness.certify.badcerts import CertPair, make_bad_client_certs
 from harness.certify.diagnose import PortDiagnosis, diagnose, plaintext_logon_probe, probe_facts
-from harness.certify.hello import TLS12, VERSIONS, HelloSpec, offerable
+from harness.certify.hello import HelloSpec, offerable
 from harness.certify.probe import Credentials, Target, TlsClient, Wire, hello_probe
 from harness.certify.rules import HelloFacts, hello_violation
 from harness.profiles import Profile
 from harness.tls.registry import all_suites
+from harness.tls.versions import TLS12, TLS_VERSION_CODES, TLS_VERSIONS
 
 #: Bound on the "remove the pick and ask again" loops (a server accepting more
 #: forbidden suites than this is reported with the first ones found).
@@ -142,7 +143,7 @@ class ServerScan:
         if hello_violation(hello_facts(wire)):
             return None  # a protocol violation, not an answer (tls.server-hello.valid)
         # A HelloRetryRequest names the version too: the server is willing.
-        return h.version_selected == dict(VERSIONS)[name]
+        return h.version_selected == TLS_VERSION_CODES[name]
 
     @property
     def reachable(self) -> bool:
@@ -154,7 +155,7 @@ class ServerScan:
         return self.diagnosis().is_tls
 
     def accepted_versions(self) -> list[str]:
-        return [name for name, _ in VERSIONS if self.version_accepted(name)]
+        return [name for name in TLS_VERSIONS if self.version_accepted(name)]
 
     def accepted_suites(self, version: str | None = None) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
@@ -227,7 +228,7 @@ class _Scanner:
     # -- phase 1
     def probe_versions(self) -> None:
         jobs: dict[str, Future[Wire]] = {}
-        for name, code in VERSIONS:
+        for name, code in TLS_VERSION_CODES.items():
             ordered = offerable(self.profile_codes, code) + tuple(
                 c for c in offerable(self.all_codes, code) if c not in self.profile_codes
             )
@@ -238,7 +239,7 @@ class _Scanner:
 
     # -- phase 2
     def single(self, version: str, code: int) -> SuiteProbe:
-        wire = self.hello(f"suite {code:#06x} {version}", dict(VERSIONS)[version], (code,))
+        wire = self.hello(f"suite {code:#06x} {version}", TLS_VERSION_CODES[version], (code,))
         accepted: bool | None
         if (wire.error and not wire.s2c) or hello_violation(hello_facts(wire)):
             accepted = None  # no answer, or a protocol violation (not a refusal)
@@ -249,7 +250,7 @@ class _Scanner:
     def batch(self, version: str) -> list[SuiteProbe]:
         """Offer every non-profile suite at once; while the server picks one, note it
         and ask again without it."""
-        vcode = dict(VERSIONS)[version]
+        vcode = TLS_VERSION_CODES[version]
         remaining = [c for c in offerable(self.all_codes, vcode) if c not in self.profile_codes]
         found: list[SuiteProbe] = []
         wires: list[Wire] = []
@@ -268,7 +269,7 @@ class _Scanner:
         return found
 
     def preference(self, version: str, codes: list[int]) -> tuple[bool | None, tuple[int, ...]]:
-        vcode = dict(VERSIONS)[version]
+        vcode = TLS_VERSION_CODES[version]
         if len(codes) < 2:
             return None, tuple(codes)
         first = self.hello(f"order {version} forward", vcode, tuple(codes))
@@ -343,7 +344,7 @@ class _Scanner:
         suite_jobs: list[Future[SuiteProbe]] = []
         batch_jobs: list[Future[list[SuiteProbe]]] = []
         for version in accepted:
-            vcode = dict(VERSIONS)[version]
+            vcode = TLS_VERSION_CODES[version]
             for code in offerable(self.profile_codes, vcode):
                 suite_jobs.append(self.pool.submit(self.single, version, code))
             batch_jobs.append(self.pool.submit(self.batch, version))
@@ -353,7 +354,7 @@ class _Scanner:
         psk_jobs: list[Future[tuple[str, Wire]]] = []
         resumption: Future[list[Wire]] | None = None
         if allowed:
-            auth_v = TLS12 if "TLSv1.2" in allowed else dict(VERSIONS)[allowed[-1]]
+            auth_v = TLS12 if "TLSv1.2" in allowed else TLS_VERSION_CODES[allowed[-1]]
             scan.auth_version = auth_v
             creds = self.o.credentials
             own = Credentials(cert=creds.cert, key=creds.key)

@@ -22,7 +22,7 @@ from harness.certify.scan import ServerScan
 from harness.checks.model import RunResult
 from harness.checks.watch import EndpointFacts, SuiteOrder
 from harness.profiles import Profile
-from harness.profiles.codes import format_code
+from harness.tls.codes import format_code
 
 
 def endpoint_facts(scan: ServerScan) -> EndpointFacts:

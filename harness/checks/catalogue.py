@@ -30,7 +30,13 @@ from harness.checks.registry import Check, CheckSpec, Registry
 from harness.dissect import Handshake
 from harness.profiles import Profile
 from harness.scenario.model import Expectations
-from harness.tls.registry import format_code, suite_by_code, suite_by_openssl_name, version_name
+from harness.tls.registry import (
+    suite_by_code,
+    suite_by_openssl_name,
+    suite_label,
+    version_name,
+)
+from harness.tls.versions import TLS13
 
 PASS, FAIL, INCONCLUSIVE, WARN = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.WARN
 
@@ -68,13 +74,6 @@ class RunFacts:
 
     def failure_evidence(self) -> tuple[str, ...]:
         return self.obs.decisive_evidence()
-
-
-def _suite_label(code: int | None) -> str:
-    if code is None:
-        return "none"
-    suite = suite_by_code(code)
-    return f"{format_code(code)} {suite.iana_name}" if suite else format_code(code)
 
 
 def _wire_version(hs: Handshake | None) -> str | None:
@@ -198,7 +197,7 @@ def _cipher_expected(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
     ok = wire is not None and (
         f.profile.allows_suite(wire) if want.any_in_profile else wire in want.codes
     )
-    return _judged(spec, f, ok, want.describe(), _suite_label(wire))
+    return _judged(spec, f, ok, want.describe(), suite_label(wire))
 
 
 CIPHER_IN_PROFILE = CheckSpec(
@@ -216,14 +215,14 @@ def _cipher_in_profile(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
     code = hs.cipher_selected
     expected = f"one of the {len(f.profile.suites)} suites of {f.profile.name}"
     if f.unusable is not None:
-        return spec.result(INCONCLUSIVE, expected, _suite_label(code), f.unusable)
+        return spec.result(INCONCLUSIVE, expected, suite_label(code), f.unusable)
     erratum = f.profile.erratum_for(code)
     return _judged(
         spec,
         f,
         f.profile.allows_suite(code),
         expected,
-        _suite_label(code),
+        suite_label(code),
         erratum.text if erratum is not None else None,
     )
 
@@ -359,7 +358,7 @@ def _psk_identity(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
     )
     want = f.obs.expected_psk_identity
     if identity is None:
-        if hs.version_selected == 0x0304:
+        if hs.version_selected == TLS13:
             return spec.result(
                 INCONCLUSIVE,
                 want or "the client's PSKidentity",
@@ -385,17 +384,17 @@ def _psk_suite(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
         return spec.result(
             INCONCLUSIVE, expected, "no cipher seen", "no ServerHello in the capture"
         )
-    if hs.version_selected == 0x0304:
+    if hs.version_selected == TLS13:
         # TLS 1.3 suites carry no key exchange: the server accepts a PSK with the
         # pre_shared_key extension (41) in its ServerHello
         is_psk = 41 in hs.extensions_selected
-        observed = f"{_suite_label(hs.cipher_selected)}, pre_shared_key " + (
+        observed = f"{suite_label(hs.cipher_selected)}, pre_shared_key " + (
             "accepted" if is_psk else "not accepted"
         )
     else:
         suite = suite_by_code(hs.cipher_selected)
         is_psk = suite is not None and "PSK" in (suite.kex or "").upper()
-        observed = _suite_label(hs.cipher_selected)
+        observed = suite_label(hs.cipher_selected)
     return _judged(spec, f, is_psk, expected, observed)
 
 
@@ -414,7 +413,7 @@ def _no_certificates(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
     assert hs is not None
     if (
         hs.server_certificates is None
-        and hs.version_selected == 0x0304
+        and hs.version_selected == TLS13
         and 41 in (hs.extensions_selected)
     ):
         # encrypted, but RFC 8446 4.2.11: a server that accepts a PSK in its
@@ -450,14 +449,12 @@ def _refused(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
     evidence = f.failure_evidence()
     if hs.negotiated:
         return spec.result(FAIL, expected, "the handshake completed", evidence=evidence)
-    fatal = [
-        a for a in hs.alerts if (a.fatal or a.encrypted) and (side is None or a.sender == side)
-    ]
-    if not fatal:
+    refusal = hs.refusal
+    alert = refusal.alert
+    if alert is None or (side is not None and refusal.by != side):
         others = ", ".join(f"{a.name} from {a.sender}" for a in hs.alerts) or "no alert"
         verdict = INCONCLUSIVE if hs.negotiated is None else FAIL
         return spec.result(verdict, expected, others, evidence=evidence)
-    alert = fatal[0]
     if alert.description is None:
         return spec.result(
             INCONCLUSIVE,
@@ -467,12 +464,7 @@ def _refused(spec: CheckSpec, f: RunFacts) -> CheckResult | None:
             evidence=evidence,
         )
     ok = not allowed or alert.description in allowed
-    return spec.result(
-        PASS if ok else FAIL,
-        expected,
-        f"{alert.name}({alert.description}) from the {alert.sender}",
-        evidence=evidence,
-    )
+    return spec.result(PASS if ok else FAIL, expected, refusal.how, evidence=evidence)
 
 
 # ---------------------------------------------------------------- FIX
@@ -623,7 +615,7 @@ def _log_matches_wire(spec: CheckSpec, f: RunFacts) -> CheckResult:
     if not conn.negotiated:
         return spec.result(
             PASS if hs.negotiated is not True else FAIL,
-            f"{wire_v} {_suite_label(wire_c)}" if hs.negotiated else "no negotiation",
+            f"{wire_v} {suite_label(wire_c)}" if hs.negotiated else "no negotiation",
             "no negotiation logged" + (f" ({conn.errors[0]})" if conn.errors else ""),
         )
     suite = suite_by_openssl_name(conn.cipher or "")
@@ -643,8 +635,8 @@ def _log_matches_wire(spec: CheckSpec, f: RunFacts) -> CheckResult:
         )
     return spec.result(
         PASS if agree else FAIL,
-        f"{wire_v} {_suite_label(wire_c)}",
-        f"{conn.version} {_suite_label(log_code) if log_code is not None else conn.cipher}",
+        f"{wire_v} {suite_label(wire_c)}",
+        f"{conn.version} {suite_label(log_code) if log_code is not None else conn.cipher}",
     )
 
 

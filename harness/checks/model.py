@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from harness.checks.watch import CertExpiry, DriftSection, EndpointFacts
 from harness.errors import SourceLocation
-from harness.profiles.codes import format_code
+from harness.tls.codes import format_code
 
 if TYPE_CHECKING:
     from harness.checks.selftest import SelfTestOutcome

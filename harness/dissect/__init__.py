@@ -33,6 +33,7 @@ from harness.dissect.model import (
     CertInfo,
     Handshake,
     HandshakeMessage,
+    Refusal,
 )
 from harness.dissect.pcap import TcpConnection, read_tcp_connections
 from harness.errors import HarnessError
@@ -44,6 +45,7 @@ __all__ = [
     "Handshake",
     "HandshakeMessage",
     "KeyLog",
+    "Refusal",
     "TcpConnection",
     "alert_summary",
     "cut_records",

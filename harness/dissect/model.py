@@ -100,6 +100,40 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Was a handshake refused, by whom, with what alert: the one reading of the wire
+    that ``run``'s checks, ``certify server`` and ``certify client`` share.
+
+    ``refused``: True when a side sent a fatal alert (or an alert the capture could
+    not decrypt before the handshake finished) or the connection broke off before
+    both Finished; False when both Finished were seen and no fatal alert; ``None``
+    when the capture cannot tell (TLS 1.3 without a key log and no alert, or no
+    conclusion captured). ``by``: the sender of ``alert``; ``None`` when no alert
+    was sent (a bare close: the handshake facts do not say which side closed).
+    ``alert``: the first such alert; its ``description`` is ``None`` when encrypted.
+
+    Each caller words the answer from its own seat: ``certify server`` is the
+    client, so a refusal ``by`` the client is its own probe giving up, not the
+    server refusing.
+    """
+
+    refused: bool | None
+    by: Sender | None = None
+    alert: Alert | None = None
+
+    @property
+    def how(self) -> str:
+        """``handshake_failure(40) from the server``, ``an encrypted alert from the
+        client``, ``no alert``."""
+        a = self.alert
+        if a is None:
+            return "no alert"
+        if a.description is None:
+            return f"an encrypted alert from the {a.sender}"
+        return f"{a.name}({a.description}) from the {a.sender}"
+
+
+@dataclass(frozen=True)
 class HandshakeMessage:
     """One step of the ladder diagram: a handshake message, CCS, alert or record.
 
@@ -241,6 +275,25 @@ class Handshake:
     def fatal_alert(self) -> Alert | None:
         """The first fatal alert whose description is visible, if any."""
         return next((a for a in self.alerts if a.fatal), None)
+
+    @property
+    def refusal(self) -> Refusal:
+        """Refused, by whom, with what (see :class:`Refusal`).
+
+        The first alert that is fatal, or encrypted while the handshake is not known
+        to have finished, decides: a finished handshake's encrypted alert is its
+        close_notify, while a TLS 1.3 refusal after Finished is visible (and fatal)
+        with a key log.
+        """
+        alert = next(
+            (a for a in self.alerts if a.fatal or (a.encrypted and self.negotiated is not True)),
+            None,
+        )
+        if alert is not None:
+            return Refusal(True, alert.sender, alert)
+        if self.negotiated is None:
+            return Refusal(None)
+        return Refusal(not self.negotiated)
 
     @property
     def mutual_tls(self) -> bool | None:

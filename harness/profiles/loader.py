@@ -16,13 +16,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from harness.errors import HarnessError, LocatedError
 from harness.located_yaml import Locator, load_located_yaml, located_validation_error
-from harness.profiles.codes import (
-    TLS_VERSIONS,
-    format_code,
-    is_tls13_code,
-    normalise_version,
-    parse_code,
-)
 from harness.profiles.model import (
     DefiningCheck,
     Erratum,
@@ -32,13 +25,15 @@ from harness.profiles.model import (
     Suite,
     UseCase,
 )
+from harness.tls.codes import CODE_PATTERN, format_code, is_tls13_code, parse_code
+from harness.tls.versions import TLS_VERSIONS, normalise_version
 
 #: How a cipher code looks in YAML. fixs-harness reads an unquoted 0xC030 as text
 #: (generic YAML tools read it as an integer, hence both types in the schema).
 CODE_JSON_SCHEMA: dict[str, Any] = {
     "type": ["string", "integer"],
-    "pattern": "^0[xX]([0-9A-Fa-f]{1,4}|[0-9A-Fa-f]{2}\\s*,\\s*0[xX][0-9A-Fa-f]{2})$",
-    "description": "IANA cipher-suite code in hex: 0xC030 or 0xC0,0x30",
+    "pattern": CODE_PATTERN,
+    "description": "IANA cipher-suite code in hex: 0xC030, C030 or 0xC0,0x30",
 }
 VERSION_JSON_SCHEMA: dict[str, Any] = {
     "type": "string",

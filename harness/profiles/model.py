@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from harness.errors import SourceLocation
-from harness.profiles.codes import TLS_VERSIONS, format_code, is_tls13_code
+from harness.tls.codes import format_code, is_tls13_code
+from harness.tls.versions import TLS_VERSIONS
 
 #: ``any`` is for TLS 1.3 suites, which no longer fix the authentication method.
 Authentication = Literal["certificate", "psk", "any"]

@@ -22,7 +22,6 @@ concrete variant per suite. Per-backend-pair overrides of expectations document
 known version differences (:meth:`Scenario.expectations_for`).
 """
 
-from harness.scenario.alerts import ALERTS, alert_code
 from harness.scenario.loader import (
     ANY_IN_PROFILE,
     load_scenario,
@@ -54,6 +53,7 @@ from harness.scenario.placeholders import (
     find_placeholders,
     resolve_placeholders,
 )
+from harness.tls.alerts import ALERTS, alert_code
 
 __all__ = [
     "ALERTS",

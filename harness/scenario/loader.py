@@ -34,9 +34,7 @@ from harness.located_yaml import (
     load_located_yaml,
     located_validation_error,
 )
-from harness.profiles.codes import parse_code
 from harness.profiles.loader import CODE_JSON_SCHEMA, Code, Version
-from harness.scenario.alerts import ALERTS, alert_code
 from harness.scenario.model import (
     Alert,
     AuthExpectation,
@@ -55,6 +53,8 @@ from harness.scenario.model import (
     TlsExpectation,
 )
 from harness.scenario.placeholders import find_placeholders
+from harness.tls.alerts import ALERTS, alert_code
+from harness.tls.codes import parse_code
 
 ANY_IN_PROFILE = "any-in-profile"
 

@@ -15,7 +15,6 @@ from dataclasses import replace
 from typing import Literal
 
 from harness.errors import LocatedError
-from harness.profiles.codes import format_code, is_tls13_code
 from harness.profiles.model import Profile, Suite
 from harness.scenario.model import (
     CipherExpectation,
@@ -26,6 +25,7 @@ from harness.scenario.model import (
     TlsExpectation,
 )
 from harness.scenario.placeholders import resolve_placeholders
+from harness.tls.codes import format_code, is_tls13_code
 
 KeyType = Literal["rsa", "ecdsa", "psk", "any"]
 

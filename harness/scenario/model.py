@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from harness.errors import SourceLocation
-from harness.profiles.codes import format_code
+from harness.tls.codes import format_code
 
 AuthOutcome = Literal[
     "mutual-certificate", "psk", "server-certificate+fix-credentials", "handshake-refused"

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from harness.tls.versions import stunnel_version
+
 
 class Scope(Enum):
     GLOBAL = "global"
@@ -172,22 +174,6 @@ _SPECS: tuple[OptionSpec, ...] = (
 
 #: Option specs by lower-cased name (stunnel compares option names case-insensitively).
 OPTIONS: dict[str, OptionSpec] = {spec.name.lower(): spec for spec in _SPECS}
-
-#: stunnel's protocol version names → (wire version, our canonical name).
-VERSIONS: dict[str, int] = {
-    "sslv3": 0x0300,
-    "tlsv1": 0x0301,
-    "tlsv1.1": 0x0302,
-    "tlsv1.2": 0x0303,
-    "tlsv1.3": 0x0304,
-}
-VERSION_NAMES: dict[int, str] = {
-    0x0300: "SSLv3",
-    0x0301: "TLSv1",
-    0x0302: "TLSv1.1",
-    0x0303: "TLSv1.2",
-    0x0304: "TLSv1.3",
-}
 
 DEBUG_LEVELS: dict[str, int] = {
     "emerg": 0,
@@ -346,8 +332,10 @@ def check_value(spec: OptionSpec, value: str) -> None:
         if spec.name == "securityLevel" and not 0 <= int(value) <= 5:
             raise ValueError_("Invalid security level; valid values are 0-5")
     elif kind is Kind.VERSION:
-        if low not in VERSIONS and low != "all":
-            raise ValueError_("Invalid protocol version")
+        try:
+            stunnel_version(value)
+        except ValueError:
+            raise ValueError_("Invalid protocol version") from None
     elif kind is Kind.DEBUG:
         level = low.split(".", 1)[1] if "." in low else low
         if not (level in DEBUG_LEVELS or (level.isdigit() and 0 <= int(level) <= 7)):

@@ -25,12 +25,12 @@ from harness.errors import SourceLocation
 from harness.stunnelconf.model import Option, Section, StunnelConfig
 from harness.stunnelconf.options import (
     OPTIONS,
-    VERSIONS,
     parse_debug,
     parse_socket_option,
     ssl_option,
 )
 from harness.stunnelconf.parser import ConfigError
+from harness.tls.versions import stunnel_version
 
 #: stunnel's default ``ciphers`` since 5.46 (TLS 1.2 and below).
 DEFAULT_CIPHERS = "HIGH:!aNULL:!SSLv2:!DH:!kDHEPSK"
@@ -199,11 +199,6 @@ def _yes(value: str) -> bool:
     return value.lower() == "yes"
 
 
-def _version(value: str) -> int | None:
-    v = value.lower()
-    return None if v == "all" else VERSIONS[v]
-
-
 def _apply(state: dict[str, object], opt: Option) -> None:
     """Apply one option to the service state, in order (stunnel's CMD_SET_VALUE)."""
     k = opt.key
@@ -232,12 +227,12 @@ def _apply(state: dict[str, object], opt: Option) -> None:
         assert isinstance(lst3, list)
         lst3.append(SocketOption(target, name, value))
     elif k == "sslversion":
-        state["version_min"] = _version(v)
-        state["version_max"] = _version(v)
+        state["version_min"] = stunnel_version(v)
+        state["version_max"] = stunnel_version(v)
     elif k == "sslversionmin":
-        state["version_min"] = _version(v)
+        state["version_min"] = stunnel_version(v)
     elif k == "sslversionmax":
-        state["version_max"] = _version(v)
+        state["version_max"] = stunnel_version(v)
     elif k == "verifychain":
         state["verify_chain"] = _yes(v)
         if _yes(v):

@@ -9,5 +9,17 @@ render and translate names. The registry is generated once from the IANA registr
 and the local OpenSSL (``harness/tls/_build_registry.py``), checked in as
 ``data/registry.json``, and verified against the local OpenSSL by the tests.
 
+This package is the one home of TLS wire facts; no other package keeps its own
+table or grammar:
+
+* :mod:`.codes`: the one code grammar (``parse_code``/``format_code``);
+* :mod:`.versions`: versions (name, wire code, OpenSSL constant, stunnel spelling);
+* :mod:`.alerts`: alert names and codes, which side usually sends each;
+* :mod:`.registry`: suites (``suite_label``), groups, schemes, extensions.
+
+"Refused, by whom, with what" is read off a dissected handshake by
+:attr:`harness.dissect.Handshake.refusal`. Everything here is stdlib-only: it is
+on ``certify``'s start-up path.
+
 Policy profiles (which suites a policy allows) live in :mod:`harness.profiles`.
 """

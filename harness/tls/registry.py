@@ -13,15 +13,16 @@ on the wire: GREASE values (RFC 8701), drafts, private use.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from harness.tls.codes import format_code, is_grease, parse_code
+from harness.tls.versions import version_code, version_name
+
 __all__ = [
     "CipherSuite",
-    "alert_code",
     "alert_name",
     "all_suites",
     "extension_name",
@@ -141,30 +142,6 @@ def all_suites() -> tuple[CipherSuite, ...]:
     return _suites()
 
 
-def format_code(code: int) -> str:
-    """``0xC030`` for 49200: four upper-case hex digits, the form used in reports."""
-    return f"0x{code:04X}"
-
-
-_CODE_FORMS = (
-    re.compile(r"^0x([0-9a-f]{2}),\s*0x([0-9a-f]{2})$", re.I),  # IANA/OpenSSL "0xC0,0x30"
-    re.compile(r"^(?:0x)?([0-9a-f]{2})([0-9a-f]{2})$", re.I),  # "0xC030" / "C030"
-)
-
-
-def parse_code(text: str) -> int:
-    """Parse a suite code written as ``0xC030``, ``C030`` or ``0xC0,0x30``.
-
-    Raises:
-        ValueError: the text is not a 16-bit code in one of those forms.
-    """
-    for pattern in _CODE_FORMS:
-        m = pattern.match(text.strip())
-        if m:
-            return int(m.group(1) + m.group(2), 16)
-    raise ValueError(f"not a cipher-suite code: {text!r} (expected e.g. 0xC030 or 0xC0,0x30)")
-
-
 def suite_by_code(code: int) -> CipherSuite | None:
     return _by_code().get(code)
 
@@ -190,60 +167,20 @@ def suite_by_name(name: str) -> CipherSuite | None:
     return found
 
 
-def is_grease(value: int) -> bool:
-    """RFC 8701 GREASE values (0x0A0A, 0x1A1A, ... 0xFAFA): clients send them to
-    keep servers tolerant of unknown values; they never mean anything."""
-    return (value & 0x0F0F) == 0x0A0A and (value >> 8) == (value & 0xFF)
-
-
-def suite_label(code: int) -> str:
-    """``0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`` (or ``0x1A1A GREASE``)."""
+def suite_label(code: int | None) -> str:
+    """``0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`` (or ``0x1A1A GREASE``,
+    ``0xFFFE unknown``; ``none`` when no suite was selected)."""
+    if code is None:
+        return "none"
     suite = suite_by_code(code)
     if suite is not None:
         return f"{suite.code_str} {suite.iana_name}"
     return f"{format_code(code)} {'GREASE' if is_grease(code) else 'unknown'}"
 
 
-def version_name(version: int) -> str:
-    """``TLSv1.2`` for 0x0303 (OpenSSL/stunnel spelling: TLS 1.0 is ``TLSv1``)."""
-    name = _table("versions").get(version)
-    if name is not None:
-        return name
-    if is_grease(version):
-        return "GREASE"
-    if (version >> 8) == 0x7F:
-        return f"TLSv1.3-draft{version & 0xFF}"
-    return format_code(version)
-
-
-def version_code(name: str) -> int:
-    """Inverse of :func:`version_name`; accepts ``TLSv1.0`` for ``TLSv1``.
-
-    Raises:
-        ValueError: unknown version name.
-    """
-    wanted = "TLSv1" if name == "TLSv1.0" else name
-    for code, known in _table("versions").items():
-        if known == wanted:
-            return code
-    raise ValueError(f"unknown TLS version {name!r}")
-
-
 def alert_name(description: int) -> str:
     """``handshake_failure`` for 40; ``unknown(200)`` for unassigned values."""
     return _table("alerts").get(description, f"unknown({description})")
-
-
-def alert_code(name: str) -> int:
-    """Inverse of :func:`alert_name`.
-
-    Raises:
-        ValueError: unknown alert name.
-    """
-    for code, known in _table("alerts").items():
-        if known == name:
-            return code
-    raise ValueError(f"unknown TLS alert {name!r}")
 
 
 def _named(table: str, value: int) -> str:

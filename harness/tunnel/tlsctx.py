@@ -36,6 +36,7 @@ from OpenSSL import SSL, crypto
 from harness.stunnelconf import ConfigError, ServiceSettings
 from harness.stunnelconf.options import SSL_OPTIONS
 from harness.stunnelconf.semantics import PskEntry, parse_psk_secrets
+from harness.tls.versions import openssl_version
 from harness.tunnel import ocsp, ossl, x509util
 from harness.tunnel.log import DEBUG, ERR, INFO, NOTICE, WARNING, ConnLog, StunnelLog
 
@@ -43,14 +44,6 @@ _lib: Any = ossl.lib
 _ffi: Any = ossl.ffi
 
 _FFDHE2048 = Path(__file__).with_name("ffdhe2048.pem")
-
-_VERSION_CONST = {
-    0x0300: SSL.SSL3_VERSION,
-    0x0301: SSL.TLS1_VERSION,
-    0x0302: SSL.TLS1_1_VERSION,
-    0x0303: SSL.TLS1_2_VERSION,
-    0x0304: SSL.TLS1_3_VERSION,
-}
 
 # X509_V_ERR_* that leaf pinning forgives at depth 0 (stunnel 5.68 verify.c)
 _PIN_FORGIVEN = {
@@ -214,9 +207,9 @@ class ServiceTLS:
             self._ui(DEBUG, f"TLS options: 0x{current:08X} (config)")
         ctx.set_mode(_lib.SSL_MODE_ENABLE_PARTIAL_WRITE | _lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
         if svc.version_min is not None:
-            ctx.set_min_proto_version(_VERSION_CONST[svc.version_min])
+            ctx.set_min_proto_version(openssl_version(svc.version_min))
         if svc.version_max is not None:
-            ctx.set_max_proto_version(_VERSION_CONST[svc.version_max])
+            ctx.set_max_proto_version(openssl_version(svc.version_max))
         level = max(svc.security_level if svc.security_level is not None else 2, 0)
         self._ui(INFO, f"OpenSSL security level is used: {level}")
         cipher_list = svc.ciphers

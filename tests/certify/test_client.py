@@ -205,8 +205,9 @@ def test_stunnel_client(
 
 def _stalling_client(port: int) -> None:
     """Send a ClientHello, then nothing: wait (bounded) for the server to hang up."""
-    from harness.certify.hello import TLS12, HelloSpec, client_hello, offerable
+    from harness.certify.hello import HelloSpec, client_hello, offerable
     from harness.tls.registry import all_suites
+    from harness.tls.versions import TLS12
 
     hello = client_hello(HelloSpec(TLS12, offerable([s.code for s in all_suites()], TLS12)))
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from harness.tls import registry as reg
+from harness.tls.alerts import alert_code
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -121,7 +122,8 @@ def test_codes_render_and_parse() -> None:
     assert reg.format_code(0x67) == "0x0067"
     for text in ("0xC030", "C030", "0xC0,0x30", "0xc0, 0x30"):
         assert reg.parse_code(text) == 0xC030
-    for bad in ("", "0xC03", "ECDHE", "0xC0,0x300"):
+    assert reg.parse_code("0xC03") == 0x0C03  # one grammar (tests/tls/test_codes.py)
+    for bad in ("", "C03", "ECDHE", "0xC0,0x300"):
         with pytest.raises(ValueError):
             reg.parse_code(bad)
 
@@ -130,6 +132,7 @@ def test_unknown_values_are_labelled_not_raised() -> None:
     assert reg.suite_by_code(0x0A0A) is None
     assert reg.suite_label(0x0A0A) == "0x0A0A GREASE"
     assert reg.suite_label(0xFFFE) == "0xFFFE unknown"
+    assert reg.suite_label(None) == "none"
     assert reg.suite_label(0xC030) == "0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
     assert reg.is_grease(0xDADA) and not reg.is_grease(0xDADB) and not reg.is_grease(0x0A1A)
 
@@ -154,7 +157,7 @@ def test_versions_alerts_groups_schemes() -> None:
     }
     for code, name in expected.items():
         assert reg.alert_name(code) == name
-        assert reg.alert_code(name) == code
+        assert alert_code(name) == code
     assert reg.alert_name(200) == "unknown(200)"
     assert reg.group_name(29) == "x25519"
     assert reg.group_name(23) == "secp256r1"
