@@ -5,7 +5,9 @@ measure (``python -m tests.integration.secret_scan REPORT_DIR PKI_DIR [KEYLOG...
 
 A secret counts as found when any file under the directory contains it raw, as hex
 (lower or upper case) or as base64 (at each of the three byte alignments, so a
-secret inside a longer base64 text, e.g. a PEM body, is found too). Secrets are:
+secret inside a longer base64 text, e.g. a PEM body, is found too; each file is
+also read with its line breaks removed, since a PEM body's lines cut a base64 form
+every 64 characters). Secrets are:
 private keys (their DER and each private number), PSK keys (as written and as the
 bytes their hex stands for), FIX Password(554)/RawData(96), proxy passwords, and
 the TLS traffic secrets of the run's key logs. Key material found in the directory
@@ -136,9 +138,13 @@ def scan(directory: Path, secrets: Iterable[Secret]) -> list[Hit]:
         if not path.is_file() or path.is_symlink():
             continue
         data = path.read_bytes()
-        for m in regex.finditer(data):
-            label, kind = patterns[m.group(0)]
-            hits.append(Hit(path, label, kind))
+        found: dict[tuple[str, str], None] = {}
+        # PEM (and other wrapped base64) breaks lines every 64 characters: a secret's
+        # base64 form straddles them, so each file is also read with line breaks removed
+        for blob in dict.fromkeys((data, re.sub(rb"[\r\n]+", b"", data))):
+            for m in regex.finditer(blob):
+                found.setdefault(patterns[m.group(0)])
+        hits.extend(Hit(path, label, kind) for label, kind in found)
     return hits
 
 
