@@ -67,10 +67,18 @@ def test_case_3b_without_cafile_or_fix_is_incomplete(
 
 
 def test_failure_outranks_inconclusive(pki: TestPKI, workdir: Path) -> None:
+    report = workdir / "r"
     with s_server(server_args(pki), workdir / "s.log") as port:
         code = main(["certify", "server", f"127.0.0.1:{port}", "--case", "1a",
-                     "--cert", str(pki.client_rsa.pem_path), "--report-dir", str(workdir)])  # fmt: skip
+                     "--cert", str(pki.client_rsa.pem_path), "--report-dir", str(report)])  # fmt: skip
     assert code == 1
+    # the must-refuse client certificates (case 1a) were made, and their keys stayed
+    # in the private work directory, outside the report directory
+    result = json.loads((report / "report.json").read_text())["results"][0]
+    assert any(c["id"] == "auth.client-certificate.expired.refused" for c in result["checks"])
+    files = [p for p in report.rglob("*") if p.is_file()]
+    assert files and [p for p in files if b"PRIVATE KEY" in p.read_bytes()] == []
+    assert not (report / "must-refuse").exists()
 
 
 def test_closed_port_and_usage_errors(workdir: Path) -> None:
