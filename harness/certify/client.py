@@ -327,15 +327,6 @@ def _certify_client(
 ) -> ClientOutcome:
     report_dir = dirs.report_dir
     started = datetime.now(UTC)
-    if request.pki_dir:
-        pki = TestPKI.load(request.pki_dir)
-        root_ca = pki.root_ca_path  # the user's: read where it is, not copied
-    else:
-        pki = TestPKI.create(dirs.pki_dir, force=True)
-        dirs.pki_dir.chmod(0o700)
-        root_ca = report_dir / ROOT_CA_NAME
-        shutil.copyfile(pki.root_ca_path, root_ca)
-        root_ca.chmod(0o644)
     listener = socket.socket(socket.AF_INET6 if ":" in request.listen[0] else socket.AF_INET)
     try:
         listener.bind(request.listen)
@@ -348,7 +339,20 @@ def _certify_client(
     address = listener.getsockname()[:2]
     wires: dict[str, Wire | None] = {}
     interrupted: str | None = None
+    root_ca: Path | None = None
     try:
+        # the PKI is made with the listener already bound, so that a stop signal
+        # during its generation (seconds) is reported like one between the rounds
+        if request.pki_dir:
+            pki = TestPKI.load(request.pki_dir)
+            root_ca = pki.root_ca_path  # the user's: read where it is, not copied
+        else:
+            pki = TestPKI.create(dirs.pki_dir, force=True)
+            dirs.pki_dir.chmod(0o700)
+            partial = report_dir / f".{ROOT_CA_NAME}.tmp"  # whole or absent: a client
+            shutil.copyfile(pki.root_ca_path, partial)  # may be reading it already
+            partial.chmod(0o644)
+            root_ca = partial.replace(report_dir / ROOT_CA_NAME)
         if ready is not None:
             ready(address, root_ca)
         for kind in ROUNDS:
@@ -371,7 +375,7 @@ def _certify_client(
         target = _Target(address[0], address[0], address[1])
         write_pcap(report_dir / PCAP_NAME, target, seen)
         artifacts["pcap"] = PCAP_NAME
-    if not request.pki_dir:
+    if not request.pki_dir and root_ca is not None:
         artifacts["root-ca"] = ROOT_CA_NAME
     if interrupted is not None:
         finished_rounds = ", ".join(k for k, w in wires.items() if w is not None) or "none"

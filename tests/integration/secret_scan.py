@@ -162,8 +162,10 @@ def key_material(directory: Path) -> tuple[list[bytes], list[Path]]:
     return lines, pems
 
 
-def tshark_decrypts(pcap: Path, keylog: Path) -> int:
-    """Number of TLS records tshark decrypts in ``pcap`` with ``keylog``."""
+def tshark_decrypts(pcap: Path, keylog: Path, display_filter: str = "tls.app_data") -> int:
+    """Number of frames with a TLS record tshark decrypts in ``pcap`` with ``keylog``
+    (among the frames ``display_filter`` keeps: ``tls`` counts a TLS 1.3 handshake's
+    encrypted records too, for captures with no application data)."""
     tshark = shutil.which("tshark") or "/usr/bin/tshark"
     out = subprocess.run(
         [
@@ -176,7 +178,7 @@ def tshark_decrypts(pcap: Path, keylog: Path) -> int:
             "-d",
             "tcp.port==1-65535,tls",
             "-Y",
-            "tls.app_data",
+            display_filter,
             "-x",
         ],
         capture_output=True,
@@ -188,7 +190,10 @@ def tshark_decrypts(pcap: Path, keylog: Path) -> int:
 
 
 def decryptions(
-    directory: Path, extra_keylogs: Iterable[Path] = (), limit: int | None = None
+    directory: Path,
+    extra_keylogs: Iterable[Path] = (),
+    limit: int | None = None,
+    display_filter: str = "tls.app_data",
 ) -> dict[Path, int]:
     """Decrypted records per pcap, using the key material found in ``directory``
     (plus ``extra_keylogs``, for negative controls; ``limit``: try that many pcaps)."""
@@ -203,7 +208,7 @@ def decryptions(
         if not data.strip():
             return found
         for pcap in sorted(directory.rglob("*.pcap"))[:limit]:
-            count = tshark_decrypts(pcap, keylog)
+            count = tshark_decrypts(pcap, keylog, display_filter)
             if count:
                 found[pcap] = count
     return found

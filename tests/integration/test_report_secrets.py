@@ -266,11 +266,12 @@ def test_certify_client_report_directory_has_no_secret(tmp_path: Path) -> None:
     assert len([s for s in secrets if "TRAFFIC_SECRET" in s.label]) >= 2
     assert scan(report, secrets) == []
     assert key_material(report) == ([], [])
-    assert decryptions(report) == {}
+    # any decrypted record counts (the rounds carry handshakes, rarely application data)
+    assert decryptions(report, display_filter="tls") == {}
 
     # negative controls: the client's key log decrypts the report's pcaps, and a
     # planted leaf key is found as PEM and as DER
-    assert decryptions(report, extra_keylogs=[keylog])
+    assert decryptions(report, extra_keylogs=[keylog], display_filter="tls")
     for name, data in (
         ("leaked.pem", planted_pem),
         ("leaked.der", next(s.value for s in secrets if "(DER)" in s.label)),

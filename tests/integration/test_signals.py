@@ -300,10 +300,9 @@ def test_certify_client_stopped_by_signal(sigs: tuple[int, ...], tmp_path: Path)
         ],
         tmp_path,
     )
-    cmd.wait_until(lambda: bool(cmd.ports))
-    (port,) = cmd.ports
     root = report / "root-ca.pem"
-    assert root.is_file()
+    cmd.wait_until(lambda: bool(cmd.ports) and root.is_file())
+    (port,) = cmd.ports
     subprocess.run(
         ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", str(root),
          "-verify_return_error", "-verify_ip", "127.0.0.1"],
@@ -328,6 +327,29 @@ def test_certify_client_stopped_by_signal(sigs: tuple[int, ...], tmp_path: Path)
     assert (report / "certify-client.pcap").read_bytes() != b"old"
     assert not (report / "artifacts" / "old-scenario").exists()
     assert not (report / "pki").exists()
+
+
+def test_certify_client_stopped_while_making_its_pki(tmp_path: Path) -> None:
+    """SIGTERM while the test PKI is generated (the listener is bound first): an
+    interrupted report with no round, the half-made PKI's work directory deleted."""
+    report = tmp_path / "r"
+    cmd = Watched(
+        [*CLI, "certify", "client", "--listen", "127.0.0.1:0", "--report-dir", str(report),
+         "--no-evidence"],
+        tmp_path,
+    )  # fmt: skip
+    cmd.wait_until(lambda: bool(cmd.ports))
+    making = not (report / "root-ca.pem").exists()
+    code, out, err = cmd.stop(signal.SIGTERM)
+    assert code == 143, err
+    assert cmd.leftovers() == NOTHING
+    doc = json.loads((report / "report.json").read_text())
+    assert doc["interrupted"] == "SIGTERM"
+    notes = {n["id"]: n["text"] for n in doc["results"][0]["notes"]}
+    assert "rounds that finished: none" in notes["interrupted"]
+    assert "0 of 4 round(s) finished" in out + err
+    if making:  # the signal came during the generation (the usual case: it takes seconds)
+        assert not (report / "root-ca.pem").exists()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
