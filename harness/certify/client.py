@@ -21,21 +21,42 @@ certificate checks, so the round is inconclusive, never a refusal. A client that
 sends a plaintext FIX Logon to our TLS port fails ``client.plaintext-fix``. The server side runs OpenSSL over memory BIOs, recording
 every byte, with a key log so the dissector can also read a TLS 1.3 client's
 (encrypted) alert.
+
+Files. The report directory may be shared (attached to a CI job, mailed to the
+counterparty), so nothing secret goes there (see :mod:`harness.runner.rundir`):
+the test PKI a run makes (its private keys) lives in a private 0700 work directory
+outside it, deleted when the run ends; the report directory gets the reports, the
+pcap and ``root-ca.pem``, the public root certificate the client must trust. The
+key log stays in memory (an evidence pack takes it only with ``--include-keys``). A
+``--pki`` directory of the user's is read where it is, never copied. The previous
+run's report is removed before anything else happens.
+
+Stopping. SIGINT, SIGTERM and SIGHUP (:mod:`harness.signals`) end the rounds: the
+listener and the round's connection are closed, the round under way is dropped, and
+the rounds that finished are judged into a report marked ``interrupted``; the CLI
+exits 128 + the signal. Used from a worker thread, the rounds also stop once
+:data:`harness.signals.STOPPING` is set (they poll it every
+:data:`_POLL` seconds).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import signal
 import socket
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from OpenSSL import SSL
 
 import harness.tunnel
+from harness import signals
 from harness.certify.catalogue import judge_client
 from harness.certify.facts import client_facts
 from harness.certify.probe import Target as _Target
@@ -46,11 +67,17 @@ from harness.dissect import Handshake, KeyLog, alert_summary
 from harness.errors import HarnessError
 from harness.pki import LeafFiles, TestPKI
 from harness.profiles import Profile
+from harness.runner.rundir import RunDirs, claim_report_dir
 from harness.tls.registry import group_name, is_grease, suite_label, version_name
 
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE
 ROUNDS = ("valid", "wrong-host", "unrelated-ca", "expired")
 _FFDHE2048 = Path(harness.tunnel.__file__).with_name("ffdhe2048.pem")
+#: Written into the report directory (public; file names are public interface).
+PCAP_NAME = "certify-client.pcap"
+ROOT_CA_NAME = "root-ca.pem"
+#: How often a blocked accept/recv looks at :data:`harness.signals.STOPPING`.
+_POLL = 0.25
 
 
 @dataclass(frozen=True)
@@ -68,6 +95,9 @@ class ClientOutcome:
     exit_code: int
     wires: dict[str, Wire]
     address: tuple[str, int]
+    #: the root certificate the client must trust (the report's public copy, or
+    #: the user's ``--pki`` directory's)
+    root_ca: Path | None = None
 
 
 def _leaf_for(pki: TestPKI, kind: str) -> LeafFiles:
@@ -119,18 +149,21 @@ class _Serve:
                 wire.s2c.append((time.time(), out))
 
         def feed() -> bool:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                wire.end = "timeout"
-                return False
-            sock.settimeout(remaining)
-            try:
-                data = sock.recv(65536)
-            except TimeoutError:
-                wire.end = "timeout"
-                return False
-            except OSError:
-                data = b""
+            while True:
+                _check_stop()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    wire.end = "timeout"
+                    return False
+                sock.settimeout(min(remaining, _POLL))
+                try:
+                    data = sock.recv(65536)
+                    break
+                except TimeoutError:
+                    continue
+                except OSError:
+                    data = b""
+                    break
             if not data:
                 wire.end = "eof"
                 conn.bio_shutdown()
@@ -231,6 +264,42 @@ def _judge(
     return judge_client(facts), notes
 
 
+def _check_stop() -> None:
+    """Raise :class:`harness.signals.Interrupted` once a stop signal arrived (or
+    :data:`harness.signals.STOPPING` was set): the rounds end now."""
+    if signals.STOPPING.is_set():
+        code = signals.stop_exit_code()
+        raise signals.Interrupted(code - 128 if code is not None else signal.SIGINT)
+
+
+def _accept(listener: socket.socket, wait: float) -> socket.socket | None:
+    """The round's connection, or None after ``wait`` seconds (polls for a stop)."""
+    deadline = time.monotonic() + wait
+    while True:
+        _check_stop()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        listener.settimeout(min(remaining, _POLL))
+        try:
+            sock, _ = listener.accept()
+        except TimeoutError:
+            continue
+        sock.settimeout(None)
+        return sock
+
+
+def _private_dirs(report_dir: Path) -> RunDirs:
+    """Claim the report directory (the previous run's report goes first) and make
+    the run's private 0700 work directory outside it."""
+    claim_report_dir(report_dir)
+    for name in (PCAP_NAME, ROOT_CA_NAME):
+        with contextlib.suppress(FileNotFoundError):
+            (report_dir / name).unlink()
+    work = Path(tempfile.mkdtemp(prefix=f"fixs-harness-work-{os.getpid()}-"))  # mode 0700
+    return RunDirs(report_dir.resolve(), work.resolve())
+
+
 def certify_client(
     request: ClientRequest,
     workdir: Path,
@@ -239,19 +308,29 @@ def certify_client(
 ) -> ClientOutcome:
     """Serve the rounds on ``request.listen`` and judge the client.
 
+    ``workdir`` is the report directory: it gets the pcap and, when the PKI is made
+    here, ``root-ca.pem``; never a private key (see the module doc).
     ``ready(address, root_ca_path)`` is called once listening (tests and the CLI
-    start or instruct the client then).
+    start or instruct the client then). A stop signal ends the rounds; the outcome
+    then holds the rounds that finished and ``run.interrupted`` names the signal.
 
     Raises:
         HarnessError: cannot listen, or the PKI directory is unusable.
     """
-    workdir.mkdir(parents=True, exist_ok=True)
+    dirs = _private_dirs(workdir)
+    try:
+        return _certify_client(request, dirs, ready)
+    finally:
+        dirs.close()
+
+
+def _certify_client(
+    request: ClientRequest,
+    dirs: RunDirs,
+    ready: Callable[[tuple[str, int], Path], None] | None,
+) -> ClientOutcome:
+    report_dir = dirs.report_dir
     started = datetime.now(UTC)
-    pki = (
-        TestPKI.load(request.pki_dir)
-        if request.pki_dir
-        else TestPKI.create(workdir / "pki", force=True)
-    )
     listener = socket.socket(socket.AF_INET6 if ":" in request.listen[0] else socket.AF_INET)
     try:
         listener.bind(request.listen)
@@ -263,18 +342,34 @@ def certify_client(
         ) from None
     address = listener.getsockname()[:2]
     wires: dict[str, Wire | None] = {}
+    interrupted: str | None = None
+    root_ca: Path | None = None
     try:
+        # the PKI is made with the listener already bound, so that a stop signal
+        # during its generation (seconds) is reported like one between the rounds
+        if request.pki_dir:
+            pki = TestPKI.load(request.pki_dir)
+            root_ca = pki.root_ca_path  # the user's: read where it is, not copied
+        else:
+            pki = TestPKI.create(dirs.pki_dir, force=True)
+            dirs.pki_dir.chmod(0o700)
+            partial = report_dir / f".{ROOT_CA_NAME}.tmp"  # whole or absent: a client
+            shutil.copyfile(pki.root_ca_path, partial)  # may be reading it already
+            partial.chmod(0o644)
+            root_ca = partial.replace(report_dir / ROOT_CA_NAME)
         if ready is not None:
-            ready(address, pki.root_ca_path)
+            ready(address, root_ca)
         for kind in ROUNDS:
-            listener.settimeout(request.wait)
-            try:
-                sock, _ = listener.accept()
-            except TimeoutError:
+            sock = _accept(listener, request.wait)
+            if sock is None:
                 wires[kind] = None
                 break
             serve = _Serve(_leaf_for(pki, kind), request.handshake_timeout)
             wires[kind] = serve.handle(sock, f"round {kind}")
+    except KeyboardInterrupt as exc:
+        # a stop signal (or Ctrl-C): the round under way is dropped (its socket was
+        # closed by _Serve.handle), the rounds that finished are judged below
+        interrupted = getattr(exc, "signame", "SIGINT")
     finally:
         listener.close()
     checks, notes = _judge(request.profile, wires, request.handshake_timeout)
@@ -282,8 +377,21 @@ def certify_client(
     artifacts: dict[str, str] = {}
     if seen:
         target = _Target(address[0], address[0], address[1])
-        write_pcap(workdir / "certify-client.pcap", target, seen)
-        artifacts["pcap"] = "certify-client.pcap"
+        write_pcap(report_dir / PCAP_NAME, target, seen)
+        artifacts["pcap"] = PCAP_NAME
+    if not request.pki_dir and root_ca is not None:
+        artifacts["root-ca"] = ROOT_CA_NAME
+    if interrupted is not None:
+        finished_rounds = ", ".join(k for k, w in wires.items() if w is not None) or "none"
+        notes = [
+            Note(
+                "interrupted",
+                "interrupted",
+                f"stopped by {interrupted}; rounds that finished: {finished_rounds} "
+                f"(of {', '.join(ROUNDS)})",
+            ),
+            *notes,
+        ]
     valid = wires.get("valid")
     finished = datetime.now(UTC)
     run = build_run(
@@ -298,8 +406,11 @@ def certify_client(
         finished=finished,
         artifacts=artifacts,
     )
+    if interrupted is not None:
+        run = replace(run, interrupted=interrupted)
     done = {k: w for k, w in wires.items() if w is not None}
-    return ClientOutcome(run, exit_code(run), done, address)
+    code = 128 + signal.Signals[interrupted] if interrupted else exit_code(run)
+    return ClientOutcome(run, code, done, address, root_ca)
 
 
 __all__ = ["ROUNDS", "ClientOutcome", "ClientRequest", "alert_summary", "certify_client"]

@@ -11,7 +11,11 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import socket
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +35,7 @@ from harness.checks.facts import host_facts
 from harness.checks.model import Note, RunResult
 from harness.errors import HarnessError
 from harness.profiles import Profile
+from harness.runner.rundir import publish_item_files
 
 if TYPE_CHECKING:  # the FIX probe (tunnel, asyncio, FIX engine) loads only when used
     from harness.certify.fixlogon import FixLogon
@@ -83,7 +88,37 @@ def resolve_target(host: str, port: int) -> Target:
 
 
 def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
-    """Probe the server, judge it against the profile and use case, build the result."""
+    """Probe the server, judge it against the profile and use case, build the result.
+
+    ``workdir`` is the report directory: it gets the pcap and redacted copies of the
+    FIX probe tunnels' configs and logs. The files with secrets (the generated
+    must-refuse client keys, the FIX probe's PSK secrets file) live in a private 0700
+    work directory outside it, deleted when the scan ends (harness.runner.rundir)."""
+    private = Path(tempfile.mkdtemp(prefix=f"fixs-harness-work-{os.getpid()}-"))
+    try:
+        return _certify_server(request, workdir, private)
+    finally:
+        with contextlib.suppress(OSError):
+            publish_item_files(private, workdir, _secrets_of(request))
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _secrets_of(request: ServerRequest) -> list[str]:
+    creds, fix = request.credentials, request.fix
+    out = [creds.psk_key.hex()] if creds.psk_key else []
+    if fix is not None:
+        out += [
+            x
+            for x in (
+                fix.password,
+                fix.raw_data.decode("utf-8", "replace") if fix.raw_data else None,
+            )
+            if x
+        ]
+    return out
+
+
+def _certify_server(request: ServerRequest, workdir: Path, private: Path) -> ServerOutcome:
     if request.case is not None and request.profile.use_case(request.case) is None:
         known = ", ".join(u.id for u in request.profile.use_cases)
         raise HarnessError(f"use case {request.case!r} is not in the profile (known: {known})")
@@ -99,7 +134,7 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
             case=request.case,
             credentials=request.credentials,
             unpinned=request.unpinned,
-            workdir=workdir,
+            workdir=private,
             concurrency=request.concurrency,
             timeout=request.timeout,
             fix_compids=(request.fix.sender_comp_id, request.fix.target_comp_id)
@@ -116,7 +151,7 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
             request.fix,
             request.credentials,
             request.trust,
-            workdir,
+            private,
             timeout=max(request.timeout, 5.0),
         )
     checks, notes = evaluate(scan, request.profile, request.case, request.trust, fix=fix_facts)

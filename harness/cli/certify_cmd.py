@@ -171,8 +171,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument(
         "--pki",
         type=Path,
-        help="test PKI directory (from 'fixs-harness pki init') whose root the client trusts; "
-        "default: a new one in the report directory",
+        help="test PKI directory (from 'fixs-harness pki init') whose root the client trusts, "
+        "used where it is; default: a new one in a private work directory, deleted after "
+        "the run, its root certificate copied to REPORT_DIR/root-ca.pem",
     )
     c.add_argument(
         "--wait",
@@ -475,9 +476,17 @@ def run_client(args: argparse.Namespace) -> int:
         wait=args.wait,
         handshake_timeout=args.timeout,
     )
+    # the test PKI lives in a private work directory, deleted when this returns; the
+    # report directory gets only the public root-ca.pem (harness.certify.client)
     outcome = certify_client(request, args.report_dir, ready=ready)
     written = write_reports(outcome.run, args.report_dir, formats)
     _summary(outcome.run, written, outcome.exit_code)
     request_text = {k: v for k, v in sorted(vars(args).items()) if k != "func"} | {"role": "client"}
     _evidence(args, outcome.run, written, request_text, {}, outcome.wires.values(), [])
+    if outcome.run.interrupted:
+        console.print(
+            f"fixs-harness: interrupted by {outcome.run.interrupted}: "
+            f"{len(outcome.wires)} of 4 round(s) finished and are reported",
+            highlight=False,
+        )
     return outcome.exit_code

@@ -67,10 +67,18 @@ def test_case_3b_without_cafile_or_fix_is_incomplete(
 
 
 def test_failure_outranks_inconclusive(pki: TestPKI, workdir: Path) -> None:
+    report = workdir / "r"
     with s_server(server_args(pki), workdir / "s.log") as port:
         code = main(["certify", "server", f"127.0.0.1:{port}", "--case", "1a",
-                     "--cert", str(pki.client_rsa.pem_path), "--report-dir", str(workdir)])  # fmt: skip
+                     "--cert", str(pki.client_rsa.pem_path), "--report-dir", str(report)])  # fmt: skip
     assert code == 1
+    # the must-refuse client certificates (case 1a) were made, and their keys stayed
+    # in the private work directory, outside the report directory
+    result = json.loads((report / "report.json").read_text())["results"][0]
+    assert any(c["id"] == "auth.client-certificate.expired.refused" for c in result["checks"])
+    files = [p for p in report.rglob("*") if p.is_file()]
+    assert files and [p for p in files if b"PRIVATE KEY" in p.read_bytes()] == []
+    assert not (report / "must-refuse").exists()
 
 
 def test_closed_port_and_usage_errors(workdir: Path) -> None:
@@ -83,6 +91,30 @@ def test_closed_port_and_usage_errors(workdir: Path) -> None:
     assert main(["certify", "server", "127.0.0.1:1", "--cert", str(workdir / "missing.pem")]) == 2
     with pytest.raises(SystemExit):
         main(["certify", "server", "127.0.0.1:1", "--case", "9z"])
+
+
+def test_fix_probe_psk_secrets_file_stays_out_of_the_report(pki: TestPKI, workdir: Path) -> None:
+    """With --sender/--target the FIX probe's tunnel reads the PSK from a secrets file
+    it writes: that file lives in the private work directory, not in the report
+    directory (where it used to be written as certify-fix-psk.txt)."""
+    echo = EchoServer()
+    report = workdir / "r"
+    try:
+        conf = guide_config("2-server", pki, connect=echo.address)
+        with PythonBackend().start(conf, workdir, label="server") as server:
+            port = server.address()[1]
+            main(["certify", "server", f"127.0.0.1:{port}", "--case", "2", "--timeout", "2",
+                  "--psk-secrets", str(pki.psk_path), "--sender", "C", "--target", "S",
+                  "--report-dir", str(report), "--no-evidence"])  # fmt: skip
+    finally:
+        echo.close()
+    keys = [line.partition(":")[2] for line in pki.psk_path.read_text().splitlines() if line]
+    assert (report / "certify-fix.log").is_file()  # the FIX probe ran
+    assert not (report / "certify-fix-psk.txt").exists()
+    for path in report.rglob("*"):
+        if path.is_file() and path.suffix != ".pcap":
+            data = path.read_bytes()
+            assert not any(k.encode() in data for k in keys), path
 
 
 def test_psk_secret_never_in_reports(pki: TestPKI, workdir: Path) -> None:

@@ -284,3 +284,42 @@ def test_cli_client_timeout_is_honoured(pki: TestPKI, workdir: Path) -> None:
     thread.join(30)
     assert result.get("code") == 2
     assert elapsed < 8, elapsed
+
+
+def test_stop_ends_the_rounds_in_a_worker_thread(
+    pki: TestPKI, guide: Profile, workdir: Path
+) -> None:
+    """Used from a worker thread (the pytest plugin, a test), the rounds poll
+    ``signals.STOPPING``: once it is set, a listener waiting for the next round is
+    closed within a moment, the thread ends, and the outcome is marked interrupted
+    with the rounds that finished (here: the valid one). Its key is the user's
+    ``--pki`` directory, read where it is: nothing of it is copied into the report."""
+    from harness import signals
+
+    args = ("-CAfile", pki.root_ca_path, "-verify_return_error", "-verify_ip", "127.0.0.1")
+    before = {t.ident for t in threading.enumerate()}
+    try:
+        with harness_server(guide, pki, workdir) as (port, out):
+            s_client(port, *args)
+            time.sleep(0.3)  # the listener waits for round 2 (wait=15 s)
+            started = time.monotonic()
+            signals.STOPPING.set()
+            deadline = time.monotonic() + 5
+            while "o" not in out and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stopped_in = time.monotonic() - started
+    finally:
+        signals.reset_for_tests()
+    outcome = out["o"]
+    assert stopped_in < 2, stopped_in
+    assert outcome.run.interrupted == "SIGINT"
+    assert outcome.exit_code == 130
+    assert list(outcome.wires) == ["valid"]
+    assert checks_of(outcome)["auth.server-certificate.valid.accepted"] is Verdict.PASS
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass  # the listener is closed
+    assert [t for t in threading.enumerate() if t.ident not in before] == []
+    report = workdir / "out"
+    assert outcome.root_ca == pki.root_ca_path and not (report / "root-ca.pem").exists()
+    assert not [p for p in report.rglob("*") if p.suffix in (".key", ".pem")]
+    assert (pki.directory / "manifest.json").is_file()

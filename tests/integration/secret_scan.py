@@ -5,7 +5,9 @@ measure (``python -m tests.integration.secret_scan REPORT_DIR PKI_DIR [KEYLOG...
 
 A secret counts as found when any file under the directory contains it raw, as hex
 (lower or upper case) or as base64 (at each of the three byte alignments, so a
-secret inside a longer base64 text, e.g. a PEM body, is found too). Secrets are:
+secret inside a longer base64 text, e.g. a PEM body, is found too; each file is
+also read with its line breaks removed, since a PEM body's lines cut a base64 form
+every 64 characters). Secrets are:
 private keys (their DER and each private number), PSK keys (as written and as the
 bytes their hex stands for), FIX Password(554)/RawData(96), proxy passwords, and
 the TLS traffic secrets of the run's key logs. Key material found in the directory
@@ -136,9 +138,13 @@ def scan(directory: Path, secrets: Iterable[Secret]) -> list[Hit]:
         if not path.is_file() or path.is_symlink():
             continue
         data = path.read_bytes()
-        for m in regex.finditer(data):
-            label, kind = patterns[m.group(0)]
-            hits.append(Hit(path, label, kind))
+        found: dict[tuple[str, str], None] = {}
+        # PEM (and other wrapped base64) breaks lines every 64 characters: a secret's
+        # base64 form straddles them, so each file is also read with line breaks removed
+        for blob in dict.fromkeys((data, re.sub(rb"[\r\n]+", b"", data))):
+            for m in regex.finditer(blob):
+                found.setdefault(patterns[m.group(0)])
+        hits.extend(Hit(path, label, kind) for label, kind in found)
     return hits
 
 
@@ -156,8 +162,10 @@ def key_material(directory: Path) -> tuple[list[bytes], list[Path]]:
     return lines, pems
 
 
-def tshark_decrypts(pcap: Path, keylog: Path) -> int:
-    """Number of TLS records tshark decrypts in ``pcap`` with ``keylog``."""
+def tshark_decrypts(pcap: Path, keylog: Path, display_filter: str = "tls.app_data") -> int:
+    """Number of frames with a TLS record tshark decrypts in ``pcap`` with ``keylog``
+    (among the frames ``display_filter`` keeps: ``tls`` counts a TLS 1.3 handshake's
+    encrypted records too, for captures with no application data)."""
     tshark = shutil.which("tshark") or "/usr/bin/tshark"
     out = subprocess.run(
         [
@@ -170,7 +178,7 @@ def tshark_decrypts(pcap: Path, keylog: Path) -> int:
             "-d",
             "tcp.port==1-65535,tls",
             "-Y",
-            "tls.app_data",
+            display_filter,
             "-x",
         ],
         capture_output=True,
@@ -182,7 +190,10 @@ def tshark_decrypts(pcap: Path, keylog: Path) -> int:
 
 
 def decryptions(
-    directory: Path, extra_keylogs: Iterable[Path] = (), limit: int | None = None
+    directory: Path,
+    extra_keylogs: Iterable[Path] = (),
+    limit: int | None = None,
+    display_filter: str = "tls.app_data",
 ) -> dict[Path, int]:
     """Decrypted records per pcap, using the key material found in ``directory``
     (plus ``extra_keylogs``, for negative controls; ``limit``: try that many pcaps)."""
@@ -197,7 +208,7 @@ def decryptions(
         if not data.strip():
             return found
         for pcap in sorted(directory.rglob("*.pcap"))[:limit]:
-            count = tshark_decrypts(pcap, keylog)
+            count = tshark_decrypts(pcap, keylog, display_filter)
             if count:
                 found[pcap] = count
     return found

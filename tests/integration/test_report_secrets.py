@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -175,3 +178,105 @@ def test_tunnel_keylog_tightens_existing_file(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
     assert keylog.read_text().startswith("# earlier content")
+
+
+def _stderr_lines(proc: subprocess.Popen[str]) -> list[str]:
+    """Collect the command's stderr lines as they come (read on a daemon thread)."""
+    lines: list[str] = []
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+
+    threading.Thread(target=pump, name="stderr-pump", daemon=True).start()
+    return lines
+
+
+def _wait_for(lines: list[str], pattern: str, proc: subprocess.Popen[str]) -> re.Match[str]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for line in list(lines):
+            if m := re.search(pattern, line):
+                return m
+        assert proc.poll() is None, "".join(lines)
+        time.sleep(0.05)
+    raise AssertionError(f"no line matching {pattern!r} in {''.join(lines)!r}")
+
+
+def test_certify_client_report_directory_has_no_secret(tmp_path: Path) -> None:
+    """``certify client`` makes its test PKI in a private 0700 work directory (keys
+    0600), deleted after the run; the report directory (reports, pcap, evidence pack,
+    the public ``root-ca.pem``) holds no private key of any leaf, in PEM, DER, raw
+    numbers, hex or base64, and no TLS secret of the rounds; tshark cannot decrypt its
+    pcaps with anything found there. Negative controls: the client's own key log does
+    decrypt them, and a planted key (PEM, and DER) is found by the scan."""
+    require_tool("tshark")
+    openssl = require_tool("openssl")
+    report = tmp_path / "r"
+    # what an older version left: a report and pki/ with a private key in it
+    (report / "pki").mkdir(parents=True)
+    (report / "pki" / "old.key").write_text("-----BEGIN PRIVATE KEY-----\nold\n")
+    (report / "report.json").write_text("{}")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "400", "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "certify", "client", "--listen", "127.0.0.1:0",
+         "--report-dir", str(report), "--wait", "30", "--timeout", "5"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines = _stderr_lines(proc)
+    keylog = tmp_path / "client.keylog"
+    try:
+        m = _wait_for(lines, r"listening on 127\.0\.0\.1:(\d+); the client must trust (\S+)", proc)
+        port, root = int(m.group(1)), Path(m.group(2))
+        assert root == report / "root-ca.pem"
+        assert b"PRIVATE KEY" not in root.read_bytes()
+        assert not (report / "pki").exists()  # the old version's keys are gone first
+        (work,) = Path(tempfile.gettempdir()).glob(f"fixs-harness-work-{proc.pid}-*")
+        assert not work.is_relative_to(report)
+        assert stat.S_IMODE(work.stat().st_mode) == 0o700
+        key_files = [
+            p for p in (work / "pki").rglob("*") if p.is_file() and b"PRIVATE KEY" in p.read_bytes()
+        ]
+        assert len(key_files) >= 4  # a leaf per round at least
+        for path in key_files:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        secrets = private_key_secrets(work / "pki")
+        planted_pem = key_files[0].read_bytes()
+        for _round in range(4):
+            subprocess.run(
+                [openssl, "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", str(root),
+                 "-verify_return_error", "-verify_ip", "127.0.0.1", "-keylogfile", str(keylog)],
+                input=b"8=FIX.4.4\x019=20\x0135=A\x01554=hunter2\x01",
+                capture_output=True, timeout=30, check=False,
+            )  # fmt: skip
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode in (0, 1), out + "".join(lines)  # judged, not an error
+    assert not work.exists()  # the private work directory is deleted after the run
+    doc = json.loads((report / "report.json").read_text())
+    checks = {c["id"]: c["verdict"] for c in doc["results"][0]["checks"]}
+    assert checks["auth.server-certificate.valid.accepted"] == "pass"
+    assert (report / "evidence").is_dir() and (report / "certify-client.pcap").is_file()
+
+    secrets += keylog_secrets([keylog])
+    assert len([s for s in secrets if "TRAFFIC_SECRET" in s.label]) >= 2
+    assert scan(report, secrets) == []
+    assert key_material(report) == ([], [])
+    # any decrypted record counts (the rounds carry handshakes, rarely application data)
+    assert decryptions(report, display_filter="tls") == {}
+
+    # negative controls: the client's key log decrypts the report's pcaps, and a
+    # planted leaf key is found as PEM and as DER
+    assert decryptions(report, extra_keylogs=[keylog], display_filter="tls")
+    for name, data in (
+        ("leaked.pem", planted_pem),
+        ("leaked.der", next(s.value for s in secrets if "(DER)" in s.label)),
+    ):
+        leaky = tmp_path / f"leaky-{name}"
+        shutil.copytree(report, leaky)
+        (leaky / "evidence" / name).write_bytes(data)
+        assert scan(leaky, secrets), name

@@ -270,8 +270,21 @@ def test_fix_acceptor_stopped_by_signal(sig: int, tmp_path: Path) -> None:
     assert cmd.leftovers() == NOTHING
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_certify_client_stopped_by_signal(sig: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "sigs",
+    [(signal.SIGINT,), (signal.SIGTERM,), (signal.SIGHUP,), (signal.SIGINT, signal.SIGTERM)],
+    ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGINT+SIGTERM"],
+)
+def test_certify_client_stopped_by_signal(sigs: tuple[int, ...], tmp_path: Path) -> None:
+    """One round finished (the valid certificate, taken by ``openssl s_client``), the
+    listener waiting for the second: the signal closes it, the private work directory
+    (the test PKI's keys) is deleted, and the report, marked interrupted, holds the
+    finished round; the previous run's report and an older version's ``pki/`` are gone."""
+    report = tmp_path / "r"
+    _old_report(report)
+    (report / "pki").mkdir()
+    (report / "pki" / "old.key").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (report / "certify-client.pcap").write_bytes(b"old")
     cmd = Watched(
         [
             *CLI,
@@ -282,14 +295,61 @@ def test_certify_client_stopped_by_signal(sig: int, tmp_path: Path) -> None:
             "--profile",
             "stunnel-guide-2017",
             "--report-dir",
-            str(tmp_path / "r"),
+            str(report),
+            "--no-evidence",
         ],
         tmp_path,
     )
-    cmd.wait_until(lambda: bool(cmd.ports))
-    code, _out, err = cmd.stop(sig)
-    assert code == 128 + sig, err
+    root = report / "root-ca.pem"
+    cmd.wait_until(lambda: bool(cmd.ports) and root.is_file())
+    (port,) = cmd.ports
+    subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", str(root),
+         "-verify_return_error", "-verify_ip", "127.0.0.1"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False,
+    )  # fmt: skip
+    cmd.sample()
+    assert cmd.proc.poll() is None and port in _listening(cmd.proc.pid)  # round 2 waits
+    code, _out, err = cmd.stop(*sigs, gap=0.05)
+    name = signal.Signals(sigs[0]).name
+    assert code == 128 + sigs[0], err
+    assert f"interrupted by {name}: 1 of 4 round(s) finished" in _out + err
     assert cmd.leftovers() == NOTHING
+    doc = json.loads((report / "report.json").read_text())
+    assert doc["interrupted"] == name
+    (result,) = doc["results"]
+    notes = {n["id"]: n["text"] for n in result["notes"]}
+    assert "rounds that finished: valid (of" in notes["interrupted"]
+    checks = {c["id"]: c["verdict"] for c in result["checks"]}
+    assert checks["auth.server-certificate.valid.accepted"] == "pass"
+    assert checks["auth.server-certificate.expired.refused"] == "inconclusive"
+    assert f"INTERRUPTED by {name}" in (report / "summary.md").read_text()
+    assert (report / "certify-client.pcap").read_bytes() != b"old"
+    assert not (report / "artifacts" / "old-scenario").exists()
+    assert not (report / "pki").exists()
+
+
+def test_certify_client_stopped_while_making_its_pki(tmp_path: Path) -> None:
+    """SIGTERM while the test PKI is generated (the listener is bound first): an
+    interrupted report with no round, the half-made PKI's work directory deleted."""
+    report = tmp_path / "r"
+    cmd = Watched(
+        [*CLI, "certify", "client", "--listen", "127.0.0.1:0", "--report-dir", str(report),
+         "--no-evidence"],
+        tmp_path,
+    )  # fmt: skip
+    cmd.wait_until(lambda: bool(cmd.ports))
+    making = not (report / "root-ca.pem").exists()
+    code, out, err = cmd.stop(signal.SIGTERM)
+    assert code == 143, err
+    assert cmd.leftovers() == NOTHING
+    doc = json.loads((report / "report.json").read_text())
+    assert doc["interrupted"] == "SIGTERM"
+    notes = {n["id"]: n["text"] for n in doc["results"][0]["notes"]}
+    assert "rounds that finished: none" in notes["interrupted"]
+    assert "0 of 4 round(s) finished" in out + err
+    if making:  # the signal came during the generation (the usual case: it takes seconds)
+        assert not (report / "root-ca.pem").exists()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
