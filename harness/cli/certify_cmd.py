@@ -286,7 +286,10 @@ def _check_evidence_flags(args: argparse.Namespace) -> None:
     if args.no_evidence and (args.evidence or args.sign_key or args.include_keys):
         raise HarnessError("--no-evidence excludes --evidence, --sign-key and --include-keys")
     check_evidence(
-        None if args.no_evidence else args.evidence or args.report_dir / "evidence", args.sign_key
+        None if args.no_evidence else args.evidence or args.report_dir / "evidence",
+        args.sign_key,
+        include_keys=args.include_keys,
+        report_dir=args.report_dir,
     )
 
 

@@ -55,13 +55,39 @@ def add_evidence_flags(p: argparse.ArgumentParser, *, default: str) -> None:
     g.add_argument(
         "--include-keys",
         action="store_true",
-        help="put the TLS session keys into the pack's capture (decryption secrets, file 0600)",
+        help="put the TLS session keys into the pack's capture (decryption secrets, file 0600); "
+        "the pack must then be outside the report directory",
     )
 
 
-def check_evidence(evidence: Path | None, sign_key: Path | None) -> None:
+def check_evidence(
+    evidence: Path | None,
+    sign_key: Path | None,
+    *,
+    include_keys: bool = False,
+    report_dir: Path | None = None,
+) -> None:
     """Fail before a long run, not after it, on an unusable pack directory or an
-    unreadable signing key."""
+    unreadable signing key.
+
+    A pack with the TLS session keys (``--include-keys``) must live outside the report
+    directory: that directory is attached to CI jobs and mailed to counterparties, and
+    a key log beside a pcap gives away every FIX password in it.
+
+    Raises:
+        HarnessError: the pack cannot be written, the key is unusable, or session keys
+            would land under the report directory.
+    """
+    if include_keys and evidence is not None and report_dir is not None:
+        inside = evidence.resolve()
+        if inside == report_dir.resolve() or report_dir.resolve() in inside.parents:
+            from harness.errors import HarnessError
+
+            raise HarnessError(
+                f"--include-keys puts TLS session keys into the evidence pack, so it must "
+                f"not be under the report directory {report_dir} (which is meant to be "
+                f"shared): give --evidence a directory outside it"
+            )
     if evidence is not None:
         from harness.evidence.pack import check_directory
 

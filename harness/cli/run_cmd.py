@@ -142,7 +142,9 @@ def run(args: argparse.Namespace) -> int:
         raise HarnessError("--workers must be at least 1")
     if (args.sign_key or args.include_keys) and args.evidence is None:
         raise HarnessError("--sign-key and --include-keys need --evidence DIR")
-    check_evidence(args.evidence, args.sign_key)
+    check_evidence(
+        args.evidence, args.sign_key, include_keys=args.include_keys, report_dir=args.report_dir
+    )
     pairs, notes = _pairs(args)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")

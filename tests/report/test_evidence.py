@@ -322,3 +322,44 @@ def test_certify_writes_a_pack_by_default(tmp_path: Path) -> None:
     assert any(c.endswith(": probe version TLSv1.1") for c in comments), comments
     report = json.loads((pack / "reports" / "report.json").read_text())
     assert report["summary"]["checks"]["failed"] >= 2
+
+
+_RUN = ("run", str(GUIDE / "1a-mutual-leaf-pinning.yaml"))
+_CERTIFY = ("certify", "server", "127.0.0.1:9", "--profile", "stunnel-guide-2017", "--case", "2")
+
+
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        (_RUN, "report/evidence"),
+        (_RUN, "report"),
+        (_CERTIFY, "report/evidence"),
+        (_CERTIFY, "report"),
+        (_CERTIFY, None),  # certify's default pack: REPORT_DIR/evidence
+    ],
+    ids=["run-sub", "run-same", "certify-sub", "certify-same", "certify-default"],
+)
+def test_session_keys_never_go_under_the_report_directory(
+    tmp_path: Path, command: tuple[str, ...], where: str | None
+) -> None:
+    """--include-keys with a pack inside the shareable report directory (or, for
+    certify, its default REPORT_DIR/evidence) is refused before anything runs."""
+    flags: list[str | Path] = ["--report-dir", tmp_path / "report", "--include-keys"]
+    if where is not None:
+        flags += ["--evidence", tmp_path / where]
+    proc = harness_in_process(*command, *flags)
+    assert proc.returncode == 2, proc.stdout
+    assert "must not be under the report directory" in proc.stdout
+    assert not (tmp_path / "report" / "evidence").exists()
+
+
+def test_session_keys_outside_the_report_directory_pass_the_flag_check(tmp_path: Path) -> None:
+    """The negative control: the same flags with the pack beside the report directory
+    are accepted (certify then stops on the closed loopback port, not on the flags)."""
+    proc = harness_in_process(
+        "certify", "server", "127.0.0.1:9", "--profile", "stunnel-guide-2017", "--case", "2",
+        "--report-dir", tmp_path / "report", "--evidence", tmp_path / "pack", "--include-keys",
+        "--scope", "tls", "--timeout", "1",
+    )  # fmt: skip
+    assert "must not be under the report directory" not in proc.stdout
+    assert proc.returncode == 2, proc.stdout  # inconclusive: nothing listens on port 9
