@@ -37,6 +37,7 @@ from __future__ import annotations
 import abc
 import atexit
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -76,11 +77,40 @@ class StunnelStartError(TunnelStartError):
         self.exit_code = exit_code
         self.errors = tuple(errors)
         shown = "; ".join(self.errors) if self.errors else "no error line in the log"
-        super().__init__(f"stunnel [{name}] {summary}: {shown}", log)
+        step = last_step(log) if self.errors else None
+        context = f" (last step: {step})" if step else ""
+        super().__init__(f"stunnel [{name}] {summary}: {shown}{context}", log)
 
     def tail(self, lines: int = 25) -> str:
         """The last ``lines`` lines of the log (what to show under the message)."""
         return "\n".join(self.log.strip().splitlines()[-lines:])
+
+
+#: A start-up log line: ``[x] TEXT`` on stderr, ``[date] LOGn[ident]: TEXT`` after.
+_STEP_RE = re.compile(
+    r"^(?:\[(?P<mark>[ .!])\]\s*|(?:\S+ \S+ )?LOG(?P<level>\d)\[[^\]]+\]: )(?P<text>.+)$"
+)
+
+
+def last_step(log: str) -> str | None:
+    """What stunnel was doing when its first error came: the line before it.
+
+    stunnel's error lines name the OpenSSL failure, not the file (``system
+    library::No such file or directory``); the debug line before them does
+    (``Loading certificate from file: /run/x/server.pem``).
+    """
+    previous: str | None = None
+    for raw in log.splitlines():
+        m = _STEP_RE.match(raw.strip())
+        if m is None:
+            continue
+        error = m.group("mark") == "!" or (
+            m.group("level") is not None and int(m.group("level")) <= 3
+        )
+        if error:
+            return previous
+        previous = m.group("text").strip()
+    return None
 
 
 # -- the config ---------------------------------------------------------------------

@@ -15,7 +15,6 @@ import socket
 from pathlib import Path
 
 import pytest
-import trustme
 
 from harness.backends import stunnel_process
 from harness.backends.base import TunnelStartError
@@ -31,6 +30,7 @@ from harness.backends.stunnel_process import (
     accept_services,
     check_loopback,
     judge_start,
+    last_step,
     port_held,
     prepare,
     wait_ready,
@@ -38,6 +38,7 @@ from harness.backends.stunnel_process import (
 from harness.errors import HarnessError
 from harness.stunnelconf import parse_config
 from harness.stunnelconf.rewrite import PROCESS_GLOBALS, RUNNER_OWNED, own_process
+from tests.backends.kit import server_files
 
 NEVER = 3600.0  # a readiness timeout no test waits out
 
@@ -135,11 +136,30 @@ def test_start_error_message_and_fields() -> None:
         "server", "exited during start-up (exited with status 1)", FAILED, 1, ["a", "b"]
     )
     assert isinstance(err, TunnelStartError)
-    assert str(err) == "stunnel [server] exited during start-up (exited with status 1): a; b"
+    assert str(err) == (
+        "stunnel [server] exited during start-up (exited with status 1): a; b"
+        " (last step: Initializing service [srv])"
+    )
     assert err.log == FAILED and err.exit_code == 1 and err.errors == ("a", "b")
     assert err.tail(2) == "[!] Configuration failed\n[ ] Deallocating section [srv]"
     bare = StunnelStartError("s", "not ready after 1 s (waiting for: x)", "", None, [])
     assert str(bare).endswith(": no error line in the log")
+
+
+MISSING_CERT = """\
+[ ] Initializing service [FIX-server]
+[ ] Loading certificate from file: /run/x/server.pem
+[!] error queue: ../ssl/ssl_rsa.c:450: error:0A080002:SSL routines::system lib
+[!] Service [FIX-server]: Failed to initialize TLS context
+[!] Configuration failed
+"""
+
+
+def test_last_step_names_what_stunnel_was_doing() -> None:
+    assert last_step(MISSING_CERT) == "Loading certificate from file: /run/x/server.pem"
+    assert last_step(FAILED) == "Initializing service [srv]"
+    assert last_step(FAILED_IN_LOG) == "stunnel 5.68 on x86_64-pc-linux-gnu"
+    assert last_step(LOG) is None  # negative control: no error, no step
 
 
 class Scripted(StunnelRun):
@@ -322,12 +342,7 @@ def backend() -> LocalStunnelBackend:
 
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
-    leaf = trustme.CA().issue_cert("127.0.0.1")
-    (tmp_path / "server.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
-    key = tmp_path / "server.key"
-    key.write_bytes(leaf.private_key_pem.bytes())
-    os.chmod(key, 0o600)
-    return tmp_path
+    return server_files(tmp_path)
 
 
 def server_conf(files: Path, extra: str) -> str:
@@ -350,6 +365,15 @@ def test_local_bad_config_fails_promptly_in_stunnels_words(
     )
     assert str(err).startswith("stunnel [server] exited during start-up (exited with status 1)")
     assert (files / "server.log").read_text() == err.log
+    assert stunnel_process.REGISTRY.live() == []
+
+
+def test_local_missing_file_is_named_in_the_error(
+    backend: LocalStunnelBackend, files: Path
+) -> None:
+    (files / "server.pem").unlink()
+    with pytest.raises(StunnelStartError, match=r"last step: Loading certificate .*server\.pem"):
+        backend.start(parse_config(server_conf(files, "")), files, label="server", timeout=NEVER)
     assert stunnel_process.REGISTRY.live() == []
 
 
