@@ -36,17 +36,14 @@ from __future__ import annotations
 
 import abc
 import atexit
-import contextlib
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from harness import signals
-from harness.backends.base import TunnelStartError, describe_exit
+from harness.backends.base import Registry, TunnelStartError, describe_exit
 from harness.errors import HarnessError
 from harness.stunnelconf import StunnelConfig
 from harness.stunnelconf.logfacts import parse_log
@@ -323,41 +320,6 @@ def wait_ready(
 
 
 # -- clean-up -----------------------------------------------------------------------
-
-
-class Stoppable(Protocol):
-    def stop(self) -> object: ...
-
-
-class Registry:
-    """Everything started and not yet stopped, stopped on every path.
-
-    :meth:`stop_all` runs at interpreter exit and on the first stop signal; an item
-    whose stop fails does not keep the others running.
-    """
-
-    def __init__(self) -> None:
-        self._live: dict[int, Stoppable] = {}
-        self._lock = threading.Lock()
-
-    def add(self, item: Stoppable) -> None:
-        with self._lock:
-            self._live[id(item)] = item
-
-    def discard(self, item: Stoppable) -> None:
-        with self._lock:
-            self._live.pop(id(item), None)
-
-    def live(self) -> list[Stoppable]:
-        with self._lock:
-            return list(self._live.values())
-
-    def stop_all(self) -> None:
-        """Stop every registered item (safe from ``atexit`` and a signal's thread)."""
-        for item in self.live():
-            with contextlib.suppress(Exception):
-                item.stop()
-            self.discard(item)
 
 
 #: The stunnel processes and containers this interpreter started.

@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 
 from harness.backends import stunnel_process
-from harness.backends.base import TunnelStartError
+from harness.backends.base import Registry, TunnelStartError
 from harness.backends.stunnel_local import LocalStunnelBackend
 from harness.backends.stunnel_process import (
     Failed,
     Observation,
     Ready,
-    Registry,
     StunnelRun,
     StunnelStartError,
     Waiting,
