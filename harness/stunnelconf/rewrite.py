@@ -8,6 +8,11 @@ mapped to generated fixtures. Options that would stop a test run from owning the
 process (``setuid``, ``setgid``, ``chroot``, ``pid``, ``foreground = no``,
 ``output``, ``syslog``) are replaced by what the backend needs; what was removed is
 reported, so nothing changes silently.
+
+:data:`PROCESS_GLOBALS` is the one list of the global options the runner owns;
+:func:`own_process` applies it as every stunnel backend runs stunnel (the stunnel
+manager, :mod:`harness.backends.stunnel_process`, calls it for stunnel-local and
+stunnel-docker alike), and :func:`rewrite` takes the log level too.
 """
 
 from __future__ import annotations
