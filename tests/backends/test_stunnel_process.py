@@ -11,7 +11,11 @@ error).
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -396,3 +400,53 @@ def test_local_non_loopback_refused_before_any_process(
         backend.start(config, files, label="server")
     assert not (files / "server.log").exists()
     assert stunnel_process.REGISTRY.live() == []
+
+
+CHILD = """
+import os, sys
+from pathlib import Path
+from harness.backends.stunnel_local import LocalStunnelBackend
+from harness.stunnelconf import parse_config
+
+files, how = Path(sys.argv[1]), sys.argv[2]
+conf = (files / "server.conf.in").read_text()
+tunnel = LocalStunnelBackend().start(parse_config(conf), files, label="child")
+print(tunnel.pid, flush=True)
+if how == "os._exit":
+    os._exit(0)  # no atexit: what the registry's atexit hook would have stopped stays
+sys.exit(0)  # a normal exit without stop(): the registry's atexit hook stops it
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("how", ["exit", "os._exit"])
+def test_interpreter_exit_stops_what_was_left_running(
+    backend: LocalStunnelBackend, files: Path, how: str
+) -> None:
+    """A child starts stunnel and exits without stopping it: atexit stops it.
+    Negative control: ``os._exit`` skips atexit, and the stunnel is still there."""
+    (files / "server.conf.in").write_text(server_conf(files, ""))
+    (files / "child.py").write_text(CHILD)
+    out = subprocess.run(
+        [sys.executable, str(files / "child.py"), str(files), how],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    pid = int(out.stdout.split()[0])
+    try:
+        deadline = time.monotonic() + 5
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _alive(pid) is (how == "os._exit")
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
