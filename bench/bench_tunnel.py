@@ -70,7 +70,8 @@ from harness.backends.base import (  # noqa: E402
     write_private,
 )
 from harness.backends.python import PythonBackend  # noqa: E402
-from harness.backends.stunnel_local import LocalStunnelBackend, wait_for_bound  # noqa: E402
+from harness.backends.stunnel_local import HostStunnel, LocalStunnelBackend  # noqa: E402
+from harness.backends.stunnel_process import wait_ready  # noqa: E402
 from harness.pki import TestPKI  # noqa: E402
 from harness.stunnelconf import StunnelConfig, parse_config  # noqa: E402
 from harness.stunnelconf.logfacts import parse_log  # noqa: E402
@@ -390,22 +391,10 @@ class ProcessTunnel(Tunnel):
     def __init__(self, config: StunnelConfig, workdir: Path, label: str) -> None:
         conf = write_private(workdir / f"{label}.conf", config.render())
         self.log_path = workdir / f"{label}.log"
-        with open(self.log_path, "wb") as log_fh:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "harness", "tunnel", "-c", str(conf)],
-                stdin=subprocess.DEVNULL,
-                stdout=log_fh,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=REPO,
-            )
+        command = [sys.executable, "-m", "harness", "tunnel", "-c", str(conf)]
+        self._run = HostStunnel(label, command, self.log_path, cwd=REPO)
         try:
-            self._bound = wait_for_bound(
-                lambda: self.log_path.read_text(errors="replace"),
-                [s.name for s in config.services if s.name],
-                lambda: self._proc.poll() is not None,
-                15.0,
-            )
+            self._bound = wait_ready(self._run, [s.name for s in config.services if s.name], 15.0)
         except BaseException:
             self.stop()
             raise
@@ -416,16 +405,10 @@ class ProcessTunnel(Tunnel):
 
     @property
     def pid(self) -> int:
-        return self._proc.pid
+        return self._run.proc.pid
 
     def stop(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
+        self._run.stop()
 
 
 class ProcessBackend(TunnelBackend):

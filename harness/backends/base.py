@@ -13,10 +13,12 @@ import abc
 import contextlib
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from harness.errors import HarnessError
 from harness.stunnelconf import StunnelConfig
@@ -190,3 +192,42 @@ def write_private(path: Path, text: str) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     return path
+
+
+class Stoppable(Protocol):
+    """Anything started that can be stopped (idempotently)."""
+
+    def stop(self) -> object: ...
+
+
+class Registry:
+    """What a backend started and has not stopped yet, so that every path stops it.
+
+    An item is added the moment it exists and discarded when stopped. The owner
+    hooks :meth:`stop_all` to the paths that must stop everything (the stop signals
+    through :func:`harness.signals.register_aborter`, interpreter exit); an item
+    whose stop fails does not keep the others running.
+    """
+
+    def __init__(self) -> None:
+        self._live: dict[int, Stoppable] = {}
+        self._lock = threading.Lock()
+
+    def add(self, item: Stoppable) -> None:
+        with self._lock:
+            self._live[id(item)] = item
+
+    def discard(self, item: Stoppable) -> None:
+        with self._lock:
+            self._live.pop(id(item), None)
+
+    def live(self) -> list[Stoppable]:
+        with self._lock:
+            return list(self._live.values())
+
+    def stop_all(self) -> None:
+        """Stop every registered item (safe from ``atexit`` and a signal's thread)."""
+        for item in self.live():
+            with contextlib.suppress(Exception):
+                item.stop()
+            self.discard(item)

@@ -1,9 +1,10 @@
 """Backend ``stunnel-docker/SUITE``: real stunnel of one Debian suite in a container.
 
-Shares the config handling and log parsing with ``stunnel-local``; only the launcher
-differs (:class:`harness.backends.docker_launcher.StunnelContainer`: host networking
-on loopback, files mounted read-only, readiness from ``bound to``, labelled and
-removed on every path). The files the config names (certificates, keys, CRLs, PSK
+Shares the stunnel manager (:mod:`harness.backends.stunnel_process`: config
+preparation, readiness, start error, clean-up registry) and log parsing with
+``stunnel-local``; only where stunnel runs differs
+(:class:`harness.backends.docker_launcher.StunnelContainer`: host networking on
+loopback, files mounted read-only, labelled and removed on every path). The files the config names (certificates, keys, CRLs, PSK
 secrets) are copied into the tunnel's own directory, which is the only thing
 mounted, and the config is rewritten to point at the copies.
 """
@@ -142,7 +143,7 @@ class DockerStunnelBackend(TunnelBackend):
         timeout: float = 20.0,
     ) -> Tunnel:
         from harness.backends import docker_images
-        from harness.backends.docker_launcher import StunnelContainer, StunnelStartError
+        from harness.backends.docker_launcher import StunnelContainer
 
         avail = self.check()
         if not avail.ok:
@@ -155,7 +156,7 @@ class DockerStunnelBackend(TunnelBackend):
         (workdir / f"{label}.conf").chmod(0o600)
         container = StunnelContainer(
             docker_images.image_tag(self.suite),
-            local.render(),
+            local,
             mount,
             run_id=RUN_ID,
             name=label,
@@ -164,8 +165,7 @@ class DockerStunnelBackend(TunnelBackend):
         log_path = workdir / f"{label}.log"
         try:
             container.start()
-        except StunnelStartError as exc:
+        except TunnelStartError as exc:
             log_path.write_text(exc.log, encoding="utf-8")
-            detail = "; ".join(exc.errors) or "stunnel exited"
-            raise TunnelStartError(f"stunnel refused to start: {detail}", exc.log) from None
+            raise
         return DockerStunnel(container, log_path, self.suite)

@@ -2,199 +2,66 @@
 
 Theory of operation
 -------------------
-:class:`StunnelContainer` is the launcher of the ``stunnel-docker`` backend. Given
-an image (``fixs-harness/stunnel:SUITE``), a stunnel.conf text whose paths point
-into a *run directory* on the host, a run id and a name, it:
+:class:`StunnelContainer` is the launcher of the ``stunnel-docker`` backend: the
+container side of the shared stunnel manager (:mod:`harness.backends.stunnel_process`,
+which also runs ``stunnel-local``). Given an image (``fixs-harness/stunnel:SUITE``),
+a :class:`StunnelConfig` (or its text) whose paths point into a *run directory* on
+the host, a run id and a name, it:
 
-1. checks that every ``accept`` listens on loopback (a bare ``accept = 7777`` would
-   listen on every interface of the host: the container uses host networking);
-2. writes the config into the run directory (mode 0600: it may hold
-   ``protocolPassword``) with a container preamble: ``foreground = yes`` (log to
-   stderr, which Docker collects), no pid file, ``debug = info`` unless the config
-   sets its own level; the global options that would send the log elsewhere or
-   move the process (``output``, ``pid``, ``syslog``, ``foreground``, ``chroot``,
-   ``setuid``, ``setgid``) are commented out, so the log reaches Docker and the
-   mounted paths stay valid;
+1. prepares the config with the manager (:func:`~harness.backends.stunnel_process.prepare`):
+   every ``accept`` must listen on loopback (a bare ``accept = 7777`` would listen on
+   every interface of the host: the container uses host networking), and the global
+   options the runner owns (:data:`harness.stunnelconf.rewrite.PROCESS_GLOBALS`:
+   ``output``, ``pid``, ``syslog``, ``foreground``, ``chroot``, ``setuid``,
+   ``setgid``) are replaced by ``foreground = yes`` (log to stderr, which Docker
+   collects), ``syslog = no`` and ``pid =``, so the log reaches Docker and the
+   mounted paths stay valid; ``debug = info`` unless the config sets its own level;
+2. writes it into the run directory (mode 0600: it may hold ``protocolPassword``);
 3. creates the container with host networking, the run directory mounted
    read-only at the *same* path (so the config's absolute paths work unchanged),
-   and the labels ``fixs-harness=1`` and ``fixs-harness.run=<run id>``;
-4. polls the container's log until every service with ``accept`` has logged
-   ``Service [NAME] (FD=N) bound to HOST:PORT`` (the readiness signal; with
-   ``accept = 127.0.0.1:0`` the port is only known from this line). A container
-   that exits first, or logs ``Configuration failed``, fails at once with stunnel's
-   own error lines and its log attached; otherwise the wait ends at a timeout;
+   and the labels ``fixs-harness=1`` and ``fixs-harness.run=<run id>``, and
+   registers it in the manager's clean-up registry;
+4. waits with the manager's one readiness wait (every ``bound to`` line and its
+   port; an early exit or ``Configuration failed`` fails at once with stunnel's own
+   error lines and its log; otherwise a timeout);
 5. on :meth:`stop` (also ``__exit__``, a failed start, an interpreter exit, or
-   :func:`stop_all` from a SIGINT handler) sends SIGTERM, keeps the final log,
-   and force-removes the container. A Ctrl-C that lands inside the removal retries
-   it before re-raising, so an interrupted run still leaves nothing behind.
+   :func:`stop_all` from a stop signal) sends SIGTERM, keeps the final log, and
+   force-removes the container. A Ctrl-C that lands inside the removal retries it
+   before re-raising, so an interrupted run still leaves nothing behind.
 
 If the process is killed outright (SIGKILL), labels let ``fixs-harness images
 prune`` find the leftovers.
-
-Log parsing here is limited to what the launcher needs (readiness and start-up
-errors); the negotiated-parameter lines are parsed by the tunnel log layer.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import re
-import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from harness import signals
 from harness.backends.base import describe_exit, stopped_state, write_private
 from harness.backends.docker_images import LABEL_HARNESS, LABEL_RUN, connect
+from harness.backends.stunnel_process import (
+    REGISTRY,
+    Observation,
+    StunnelRun,
+    StunnelStartError,
+    prepare,
+    stop_all,
+    wait_ready,
+)
 from harness.errors import HarnessError
-from harness.stunnelconf.logfacts import parse_log
+from harness.stunnelconf import StunnelConfig, parse_config
 
 if TYPE_CHECKING:
     from docker.client import DockerClient
 
-#: ``Service [NAME] (FD=N) bound to HOST:PORT`` (stunnel 5.x, every version built here).
-#: stunnel's start-up error lines: ``[!] ...`` on stderr, ``LOG3[ui]: ...`` in the log.
-_ERROR_RE = re.compile(r"^(?:\[!\]\s*(?P<a>.+)|.*LOG[0-3]\[ui\]: (?P<b>.+))$", re.M)
-_FAILED_MARK = "Configuration failed"
-
-#: Global options the container preamble owns (see the module docstring).
-CONTAINER_OWNED_GLOBALS: frozenset[str] = frozenset(
-    {"output", "pid", "syslog", "foreground", "chroot", "setuid", "setgid"}
-)
-
-
-class StunnelStartError(HarnessError):
-    """stunnel did not come up: exited early, rejected its config, or timed out.
-
-    Attributes:
-        name: the launcher's name for the tunnel.
-        log: the container's whole log (stunnel's own words).
-        exit_code: the container's exit status, ``None`` when it was still running.
-        errors: stunnel's error lines (``[!] ...``), the part worth showing first.
-    """
-
-    def __init__(
-        self, name: str, summary: str, log: str, exit_code: int | None, errors: Sequence[str]
-    ) -> None:
-        self.name = name
-        self.log = log
-        self.exit_code = exit_code
-        self.errors = tuple(errors)
-        tail = "\n".join(log.strip().splitlines()[-25:])
-        shown = "; ".join(self.errors) if self.errors else "no error line in the log"
-        super().__init__(f"stunnel [{name}] {summary}: {shown}\n--- stunnel log (tail) ---\n{tail}")
-
-
-def parse_bound(log: str) -> dict[str, tuple[str, int]]:
-    """Map each service to the address it bound, from ``bound to`` log lines.
-
-    ``Service [srv] (FD=8) bound to 127.0.0.1:46791`` → ``{"srv": ("127.0.0.1", 46791)}``;
-    an IPv6 address (``::1:7000`` or ``[::1]:7000``) keeps its colons.
-    """
-    return {svc: addrs[0] for svc, addrs in parse_log(log).bound_addresses().items()}
-
-
-def error_lines(log: str) -> list[str]:
-    """stunnel's start-up error lines, in order, without prefixes."""
-    return [(m.group("a") or m.group("b")).strip() for m in _ERROR_RE.finditer(log)]
-
-
-_SECTION_RE = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
-_OPTION_RE = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)\s*$")
-
-
-def _is_comment(line: str) -> bool:
-    stripped = line.strip()
-    return not stripped or stripped.startswith((";", "#"))
-
-
-def accept_services(config_text: str) -> dict[str, str]:
-    """Services that listen (have ``accept``), mapped to their ``accept`` value.
-
-    Only as much parsing as readiness needs; the full model is ``harness.stunnelconf``.
-    """
-    services: dict[str, str] = {}
-    section: str | None = None
-    for line in config_text.splitlines():
-        if _is_comment(line):
-            continue
-        header = _SECTION_RE.match(line)
-        if header:
-            section = header.group("name").strip()
-            continue
-        option = _OPTION_RE.match(line)
-        if option and section is not None and option.group("key").lower() == "accept":
-            services[section] = option.group("value")
-    return services
-
-
-def _is_loopback_host(host: str) -> bool:
-    host = host.strip("[]")
-    return host.startswith("127.") or host in ("::1", "localhost")
-
-
-def check_loopback(config_text: str) -> None:
-    """Refuse a config whose ``accept`` would listen beyond loopback.
-
-    Raises:
-        HarnessError: naming the service and the offending value.
-    """
-    for service, value in accept_services(config_text).items():
-        host, sep, _port = value.rpartition(":")
-        if not sep or not _is_loopback_host(host):
-            raise HarnessError(
-                f"service [{service}]: accept = {value} would listen beyond loopback; "
-                "the stunnel-docker backend uses host networking, so accept must name "
-                "a loopback address (e.g. 127.0.0.1:0)"
-            )
-
-
-def container_config(config_text: str) -> str:
-    """The config as the container runs it: preamble + owned globals commented out."""
-    out = [
-        "; fixs-harness stunnel-docker preamble: stay in the foreground and log to",
-        "; stderr (collected by Docker); no pid file; info level for negotiated lines.",
-        "foreground = yes",
-        "pid =",
-        "debug = info",
-        "",
-    ]
-    in_globals = True
-    for line in config_text.splitlines():
-        if _SECTION_RE.match(line) and not _is_comment(line):
-            in_globals = False
-        option = _OPTION_RE.match(line)
-        if (
-            in_globals
-            and option
-            and not _is_comment(line)
-            and option.group("key").lower() in CONTAINER_OWNED_GLOBALS
-        ):
-            out.append(f"; (set by the container preamble) {line.strip()}")
-            continue
-        out.append(line)
-    return "\n".join(out) + "\n"
-
-
-_LIVE: dict[int, StunnelContainer] = {}
-
-
-def stop_all() -> None:
-    """Stop every container this process started and has not stopped yet.
-
-    Safe to call from a SIGINT handler or ``atexit``; registered with ``atexit``.
-    """
-    for launcher in list(_LIVE.values()):
-        launcher.stop()
-
-
-atexit.register(stop_all)
-signals.register_aborter(stop_all)
+__all__ = ["ContainerSpec", "StunnelContainer", "StunnelStartError", "stop_all"]
 
 
 def _safe_name(text: str) -> str:
@@ -211,7 +78,7 @@ class ContainerSpec:
     config_path: Path
 
 
-class StunnelContainer:
+class StunnelContainer(StunnelRun):
     """A real stunnel in a container; a context manager that always removes it.
 
     Example::
@@ -224,8 +91,9 @@ class StunnelContainer:
 
     Args:
         image: image tag or id, e.g. ``fixs-harness/stunnel:bullseye``.
-        config_text: stunnel.conf text; file paths in it must be absolute paths
-            inside ``run_dir`` (mounted read-only at the same path).
+        config: the stunnel.conf (a :class:`StunnelConfig`, or text parsed as one);
+            file paths in it must be absolute paths inside ``run_dir`` (mounted
+            read-only at the same path).
         run_dir: absolute host directory holding certificates, keys, PSK files.
         run_id: the run's id, put in the ``fixs-harness.run`` label.
         name: this tunnel's name within the run (e.g. ``server``, ``client``).
@@ -236,7 +104,7 @@ class StunnelContainer:
     def __init__(
         self,
         image: str,
-        config_text: str,
+        config: StunnelConfig | str,
         run_dir: Path,
         *,
         run_id: str,
@@ -245,7 +113,9 @@ class StunnelContainer:
         ready_timeout: float = 20.0,
     ) -> None:
         self.image = image
-        self.config_text = config_text
+        self.config = (
+            parse_config(config, path=f"<stunnel [{name}]>") if isinstance(config, str) else config
+        )
         self.run_dir = Path(run_dir)
         self.run_id = run_id
         self.name = name
@@ -254,7 +124,7 @@ class StunnelContainer:
         self.config_path = self.run_dir / f"{_safe_name(name)}.stunnel.conf"
         self._client = client
         self._container: Any = None
-        self._bound: dict[str, tuple[str, int]] = {}
+        self._bound: dict[str, list[tuple[str, int]]] = {}
         self._final_log: str | None = None
         self._started = False
 
@@ -263,7 +133,7 @@ class StunnelContainer:
     @property
     def bound(self) -> Mapping[str, tuple[str, int]]:
         """Service name → (host, port) it listens on, known once started."""
-        return dict(self._bound)
+        return {service: addrs[0] for service, addrs in self._bound.items()}
 
     @property
     def running(self) -> bool:
@@ -314,15 +184,14 @@ class StunnelContainer:
         self._started = True
         if not self.run_dir.is_absolute() or not self.run_dir.is_dir():
             raise HarnessError(f"run directory {self.run_dir} must be an existing absolute path")
-        check_loopback(self.config_text)
-        expected = set(accept_services(self.config_text))
-        write_private(self.config_path, container_config(self.config_text))
+        prepared = prepare(self.config)
+        write_private(self.config_path, prepared.text)
         if self._client is None:
             self._client = connect()
         try:
             self._create()
             self._container.start()
-            self._wait_ready(expected)
+            self._wait_ready(prepared.services)
         except BaseException:
             # testcontainers' rule: clean up before the error propagates.
             self.stop()
@@ -360,7 +229,7 @@ class StunnelContainer:
             except KeyboardInterrupt as exc:  # a second Ctrl-C: finish cleaning first
                 interrupted = exc
         self._container = None
-        _LIVE.pop(id(self), None)
+        REGISTRY.discard(self)
         if interrupted is not None:
             raise interrupted
         return self._final_log or ""
@@ -401,47 +270,29 @@ class StunnelContainer:
             raise HarnessError(
                 f"image {self.image} not found; build it with `fixs-harness images build`"
             ) from exc
-        _LIVE[id(self)] = self
+        REGISTRY.add(self)
 
-    def _wait_ready(self, expected: set[str]) -> None:
-        deadline = time.monotonic() + self.ready_timeout
-        delay = 0.02
-        while True:
-            self._container.reload()
-            status = self._container.status
-            log = self.logs()
-            self._bound = parse_bound(log)
-            if expected and expected <= self._bound.keys():
-                return
-            if not expected and "Configuration successful" in log:
-                return
-            if status in ("exited", "dead") or _FAILED_MARK in log:
-                if status not in ("exited", "dead"):
-                    # stunnel is about to exit: its status completes the error report.
-                    with contextlib.suppress(Exception):
-                        self._container.wait(timeout=5)
-                        self._container.reload()
-                        status = self._container.status
-                        log = self.logs()
-                code = self._exit_code() if status in ("exited", "dead") else None
-                summary = "exited during start-up" + (f" (exit {code})" if code is not None else "")
-                raise StunnelStartError(self.name, summary, log, code, error_lines(log))
-            if time.monotonic() > deadline:
-                missing = ", ".join(sorted(expected - self._bound.keys())) or "start-up"
-                raise StunnelStartError(
-                    self.name,
-                    f"not ready after {self.ready_timeout:g} s (waiting for: {missing})",
-                    log,
-                    None,
-                    error_lines(log),
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+    def _wait_ready(self, services: tuple[str, ...]) -> None:
+        self._bound = wait_ready(self, services, self.ready_timeout)
 
-    def _exit_code(self) -> int | None:
-        state = self._container.attrs.get("State", {})
-        code = state.get("ExitCode")
-        return int(code) if isinstance(code, int) else None
+    def observe(self) -> Observation:
+        """The container's log so far and whether it has ended (with its status)."""
+        container = self._container
+        if container is None:
+            return Observation(self.logs(), ended=True)
+        try:
+            container.reload()
+        except Exception:  # removed under us, or the engine went away
+            return Observation(self.logs(), ended=True)
+        log = self.logs()
+        if container.status not in ("exited", "dead"):
+            return Observation(log)
+        code = container.attrs.get("State", {}).get("ExitCode")
+        return Observation(log, ended=True, exit_code=code if isinstance(code, int) else None)
+
+    def wait_exit(self, timeout: float) -> None:
+        with contextlib.suppress(Exception):
+            self._container.wait(timeout=timeout)
 
     @staticmethod
     def _remove(container: Any) -> None:

@@ -9,12 +9,12 @@ part in can be decrypted by the dissector.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 from harness import __version__, signals
 from harness.backends.base import (
     Availability,
+    Registry,
     Tunnel,
     TunnelBackend,
     TunnelStartError,
@@ -26,19 +26,9 @@ from harness.tunnel.log import StunnelLog
 from harness.tunnel.proxy import Tunnel as ProxyTunnel
 from harness.tunnel.support import check_supported
 
-_LIVE: set[PythonTunnel] = set()
-_LIVE_LOCK = threading.Lock()
-
-
-def _stop_all() -> None:
-    """Stop every in-process tunnel still running (a stop signal's first act)."""
-    with _LIVE_LOCK:
-        tunnels = list(_LIVE)
-    for tunnel in tunnels:
-        tunnel.stop()
-
-
-signals.register_aborter(_stop_all)
+#: The in-process tunnels still running, stopped by a stop signal's first act.
+_LIVE = Registry()
+signals.register_aborter(_LIVE.stop_all)
 
 
 class PythonTunnel(Tunnel):
@@ -49,8 +39,7 @@ class PythonTunnel(Tunnel):
         self._log = log
         self.log_path = log_path
         self._stopped = False
-        with _LIVE_LOCK:
-            _LIVE.add(self)
+        _LIVE.add(self)
 
     def health(self) -> str | None:
         if self._stopped:
@@ -73,8 +62,7 @@ class PythonTunnel(Tunnel):
         if self._stopped:
             return
         self._stopped = True
-        with _LIVE_LOCK:
-            _LIVE.discard(self)
+        _LIVE.discard(self)
         try:
             self._proxy.stop()
         finally:

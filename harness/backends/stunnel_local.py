@@ -1,67 +1,39 @@
 """Backend ``stunnel-local``: the host's stunnel binary (Debian's stunnel4).
 
-The config is written next to its log; stunnel runs in the foreground with its log
-on stderr (captured to the log file); readiness is the ``bound to`` line of every
-service, with a timeout; a stunnel that exits early fails at once with its own error
-text. Processes are tracked and killed on every path, including interpreter exit.
+The config is prepared and watched by the shared stunnel manager
+(:mod:`harness.backends.stunnel_process`: loopback check, the runner's process
+globals, readiness from ``bound to`` and the port, one start error, one clean-up
+registry) and written next to its log; stunnel runs in the foreground in its own
+session with its log on stderr, captured to the log file.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from harness import signals
 from harness.backends.base import (
     Availability,
+    BackendUnavailable,
     Tunnel,
     TunnelBackend,
-    TunnelStartError,
     describe_exit,
     stopped_state,
     write_private,
 )
+from harness.backends.stunnel_process import (
+    REGISTRY,
+    Observation,
+    StunnelRun,
+    prepare,
+    wait_ready,
+)
 from harness.stunnelconf import StunnelConfig
-from harness.stunnelconf.logfacts import parse_log
-
-_LIVE: set[subprocess.Popen[bytes]] = set()
-_LIVE_LOCK = threading.Lock()
-
-
-def _kill_all() -> None:
-    with _LIVE_LOCK:
-        procs = list(_LIVE)
-    for proc in procs:
-        _terminate(proc)
-
-
-atexit.register(_kill_all)
-signals.register_aborter(_kill_all)
-
-
-def _terminate(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-            # a stopped stunnel (SIGSTOP) acts on SIGTERM only once continued
-            proc.send_signal(signal.SIGCONT)
-        try:
-            proc.wait(3)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            proc.wait(3)
-    with _LIVE_LOCK:
-        _LIVE.discard(proc)
 
 
 def stunnel_binary() -> str | None:
@@ -78,40 +50,62 @@ _VERSION_RE = re.compile(r"stunnel (\d+\.\d+)")
 _OPENSSL_RE = re.compile(r"Running\s+with OpenSSL (\S+)")
 
 
-def wait_for_bound(
-    read_log: Callable[[], str],
-    services: list[str],
-    exited: Callable[[], bool],
-    timeout: float,
-) -> dict[str, list[tuple[str, int]]]:
-    """Poll a log until each service has a ``bound to`` line (or the process died)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        text = read_log()
-        facts = parse_log(text)
-        if all(s in facts.bound for s in services):
-            return facts.bound_addresses()
-        if facts.configuration_failed or exited():
-            errors = [e for e in facts.startup_errors if "Configuration failed" not in e]
-            detail = errors[-1] if errors else "stunnel exited"
-            raise TunnelStartError(f"stunnel refused to start: {detail}", text)
-        if time.monotonic() > deadline:
-            raise TunnelStartError(
-                f"stunnel did not report 'bound to' for {services} within {timeout:.0f}s", text
+class HostStunnel(StunnelRun):
+    """A stunnel process on this host (``command``: the binary and its config; or
+    anything that runs like it, e.g. ``python -m harness tunnel -c CONF``), in its
+    own session, its stdout and stderr in ``log_path``; registered until stopped."""
+
+    def __init__(
+        self, name: str, command: list[str], log_path: Path, *, cwd: Path | None = None
+    ) -> None:
+        self.name = name
+        self.log_path = log_path
+        with open(log_path, "wb") as log_fh:
+            self.proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=cwd,
             )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
+        REGISTRY.add(self)
+
+    def observe(self) -> Observation:
+        code = self.proc.poll()
+        try:
+            log = self.log_path.read_text(errors="replace")
+        except OSError:
+            log = ""
+        return Observation(log, ended=code is not None, exit_code=code)
+
+    def wait_exit(self, timeout: float) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout)
+
+    def stop(self) -> None:
+        """SIGTERM (and SIGCONT: a stopped stunnel acts on SIGTERM only once
+        continued), SIGKILL after 3 s; idempotent."""
+        proc = self.proc
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+                proc.send_signal(signal.SIGCONT)
+            try:
+                proc.wait(3)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                proc.wait(3)
+        REGISTRY.discard(self)
 
 
 class LocalStunnel(Tunnel):
     backend = "stunnel-local"
 
-    def __init__(
-        self, proc: subprocess.Popen[bytes], log_path: Path, bound: dict[str, list[tuple[str, int]]]
-    ) -> None:
-        self._proc = proc
-        self.log_path = log_path
+    def __init__(self, run: HostStunnel, bound: dict[str, list[tuple[str, int]]]) -> None:
+        self._run = run
+        self.log_path = run.log_path
         self._bound = bound
 
     @property
@@ -120,16 +114,16 @@ class LocalStunnel(Tunnel):
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid
+        return self._run.proc.pid
 
     def health(self) -> str | None:
-        code = self._proc.poll()
+        code = self._run.proc.poll()
         if code is not None:
             return describe_exit(code)
-        return stopped_state(self._proc.pid)
+        return stopped_state(self._run.proc.pid)
 
     def stop(self) -> None:
-        _terminate(self._proc)
+        self._run.stop()
 
 
 class LocalStunnelBackend(TunnelBackend):
@@ -171,33 +165,13 @@ class LocalStunnelBackend(TunnelBackend):
     ) -> Tunnel:
         avail = self.check()
         if not avail.ok or not self._binary:
-            from harness.backends.base import BackendUnavailable
-
             raise BackendUnavailable(avail.reason)
-        conf = write_private(workdir / f"{label}.conf", config.render())
-        log_path = workdir / f"{label}.log"
-        log_fh = open(log_path, "wb")  # noqa: SIM115 - owned by the process
+        prepared = prepare(config)
+        conf = write_private(workdir / f"{label}.conf", prepared.text)
+        run = HostStunnel(label, [self._binary, str(conf)], workdir / f"{label}.log")
         try:
-            proc = subprocess.Popen(
-                [self._binary, str(conf)],
-                stdin=subprocess.DEVNULL,
-                stdout=log_fh,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            log_fh.close()
-        with _LIVE_LOCK:
-            _LIVE.add(proc)
-        services = [s.name for s in config.services if s.name and s.get("accept") is not None]
-        try:
-            bound = wait_for_bound(
-                lambda: log_path.read_text(errors="replace"),
-                services,
-                lambda: proc.poll() is not None,
-                timeout,
-            )
+            bound = wait_ready(run, prepared.services, timeout)
         except BaseException:
-            _terminate(proc)
+            run.stop()
             raise
-        return LocalStunnel(proc, log_path, bound)
+        return LocalStunnel(run, bound)

@@ -8,6 +8,11 @@ mapped to generated fixtures. Options that would stop a test run from owning the
 process (``setuid``, ``setgid``, ``chroot``, ``pid``, ``foreground = no``,
 ``output``, ``syslog``) are replaced by what the backend needs; what was removed is
 reported, so nothing changes silently.
+
+:data:`PROCESS_GLOBALS` is the one list of the global options the runner owns;
+:func:`own_process` applies it as every stunnel backend runs stunnel (the stunnel
+manager, :mod:`harness.backends.stunnel_process`, calls it for stunnel-local and
+stunnel-docker alike), and :func:`rewrite` takes the log level too.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ from dataclasses import dataclass, field
 
 from harness.stunnelconf.model import StunnelConfig
 
-#: Options the runner owns (process life and logging).
-RUNNER_OWNED = ("setuid", "setgid", "chroot", "pid", "foreground", "output", "syslog", "debug")
+#: Global options that decide where the stunnel process runs and where its log goes:
+#: the runner owns them, whatever runs stunnel (see :func:`own_process`).
+PROCESS_GLOBALS = ("setuid", "setgid", "chroot", "pid", "foreground", "output", "syslog")
+#: Global options :func:`rewrite` takes over: the process globals and the log level.
+RUNNER_OWNED = (*PROCESS_GLOBALS, "debug")
 PATH_OPTIONS = ("cert", "key", "CAfile", "CApath", "CRLfile", "CRLpath", "PSKsecrets")
 
 
@@ -69,4 +77,30 @@ def rewrite(config: StunnelConfig, spec: Rewrite) -> RewriteResult:
     out = out.set_option(None, "foreground", "yes")
     out = out.set_option(None, "debug", spec.debug)
     out = out.set_option(None, "syslog", "no")
+    return RewriteResult(out, tuple(notes))
+
+
+def own_process(config: StunnelConfig, *, debug: str = "info") -> RewriteResult:
+    """Take over the process globals, as every stunnel backend runs stunnel.
+
+    The :data:`PROCESS_GLOBALS` of the global section are removed (each noted with
+    its file and line) and replaced by ``foreground = yes`` (log to stderr, which the
+    backend captures), ``syslog = no`` and ``pid =`` (no pid file). The config's own
+    ``debug`` level is kept; without one, ``debug`` is set (``info``: the level of
+    the negotiated-parameter lines). Service sections are left as they are (stunnel
+    itself refuses a global option there, in its own words).
+    """
+    owned = {"foreground": "yes", "syslog": "no", "pid": ""}
+    notes = [
+        f"{opt.location}: removed '{opt.render()}' (the runner owns it)"
+        for opt in config.global_section.options
+        if opt.key in PROCESS_GLOBALS and owned.get(opt.key) != opt.value
+    ]
+    out = config
+    for name in PROCESS_GLOBALS:
+        out = out.remove_option(None, name)
+    for name, value in owned.items():
+        out = out.set_option(None, name, value)
+    if config.global_section.get("debug") is None:
+        out = out.set_option(None, "debug", debug)
     return RewriteResult(out, tuple(notes))

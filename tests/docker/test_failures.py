@@ -7,17 +7,16 @@ error (a timeout would say "not ready after ...").
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from harness.backends import docker_images
 from harness.backends.docker_images import SUITES, image_tag
 from harness.backends.docker_launcher import StunnelContainer, StunnelStartError
 from harness.errors import HarnessError
+from tests.backends.kit import server_files
 
 pytestmark = pytest.mark.docker
 
@@ -26,11 +25,7 @@ NEVER = 3600.0  # a readiness timeout no test waits out
 
 @pytest.fixture
 def run_dir(tmp_path: Path) -> Path:
-    leaf = trustme.CA().issue_cert("127.0.0.1")
-    (tmp_path / "server.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
-    key = tmp_path / "server.key"
-    key.write_bytes(leaf.private_key_pem.bytes())
-    os.chmod(key, 0o600)
+    server_files(tmp_path)
     return tmp_path
 
 

@@ -6,7 +6,6 @@ backend uses), says READY, and sleeps. The test interrupts it the way a user doe
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from harness.backends import docker_images
 from harness.cli import main as cli_main
+from tests.backends.kit import server_files
 
 pytestmark = pytest.mark.docker
 
@@ -54,11 +53,7 @@ CHILD = textwrap.dedent(
 
 @pytest.fixture
 def run_dir(tmp_path: Path) -> Path:
-    leaf = trustme.CA().issue_cert("127.0.0.1")
-    (tmp_path / "server.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
-    key = tmp_path / "server.key"
-    key.write_bytes(leaf.private_key_pem.bytes())
-    os.chmod(key, 0o600)
+    server_files(tmp_path)
     (tmp_path / "template.conf").write_text(
         "[FIX-server]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:9\n"
         f"cert = {tmp_path}/server.pem\nkey = {tmp_path}/server.key\n"
