@@ -543,7 +543,7 @@ def run_fleet(
     started = datetime.now(UTC)
     t0 = time.monotonic()
     options.report_dir.mkdir(parents=True, exist_ok=True)
-    _preload(counterparties)  # once, before forking: every child inherits it
+    _preload(counterparties, options.formats)  # once, before forking: every child inherits it
     gentle_hosts: set[str] = set()
     for cp in counterparties:
         if options.gentle_all or cp.gentle or options.per_host_limit is not None:
@@ -602,18 +602,20 @@ def run_fleet(
     )
 
 
-def _preload(counterparties: Sequence[Counterparty]) -> None:
+def _preload(counterparties: Sequence[Counterparty], formats: Sequence[str] = ()) -> None:
     """Import and warm in the parent what every child would otherwise load again
-    (fork shares it): the certify and report code, the cipher registry's tables,
-    the host facts; the FIX probe, PSK and client-certificate code when some
-    counterparty uses them."""
+    (fork shares it): the certify code and the writers of the report formats, the
+    cipher registry's tables, the host facts; the FIX probe, PSK and
+    client-certificate code when some counterparty uses them."""
     import importlib
 
     from harness.checks.facts import host_facts
+    from harness.report import writer_modules
     from harness.tls import registry
 
     requests = [cp.request for cp in counterparties]
-    modules = ["harness.certify.server", "harness.report"]
+    # harness.report loads a writer only for its format: name them
+    modules = ["harness.certify.server", "harness.report", *writer_modules(formats)]
     if any(r.fix is not None for r in requests):
         modules.append("harness.certify.fixlogon")
     if any(r.credentials.psk_key is not None for r in requests):

@@ -87,3 +87,32 @@ def test_certify_server_imports_only_what_the_run_needs(pki: TestPKI, tmp_path: 
             "harness.report.jsonout",
             "pydantic",
         ]
+
+
+def test_a_fleet_preloads_the_writers_of_its_formats_before_forking() -> None:
+    """harness.report loads writers lazily, so the fleet's parent must name the
+    formats' writers for the forked children to inherit them (negative control: a
+    format not asked for stays unloaded)."""
+    program = (
+        "import json, sys\n"
+        "from harness.certify.fleet import _preload\n"
+        "_preload([], ('json', 'markdown'))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        cwd=ROOT,
+        check=True,
+    )
+    modules = set(json.loads(proc.stdout.splitlines()[-1]))
+    assert {
+        "harness.certify.server",
+        "harness.report.jsonout",
+        "harness.report.markdown",
+    } <= modules
+    assert "harness.report.html" not in modules
+    assert "harness.report.junit" not in modules
