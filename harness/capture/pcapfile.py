@@ -56,6 +56,38 @@ def write_frames(path: Path, frames: Iterable[tuple[float, bytes]], *, linktype:
     return n
 
 
+def read_frames(path: Path) -> tuple[int, list[tuple[float, bytes]]] | None:
+    """The link type and ``(time, frame)`` records of a well-formed classic pcap with
+    microsecond times (what :func:`write_frames` and :class:`PcapWriter` write), or
+    None for anything else (pcapng, nanosecond times, a truncated record), which the
+    caller leaves to scapy. Reading our own captures needs no scapy, whose import
+    costs more than a ``certify server`` run's probes."""
+    data = path.read_bytes()
+    if len(data) < 24:
+        return None
+    magic = data[:4]
+    if magic == b"\xd4\xc3\xb2\xa1":
+        endian = "<"
+    elif magic == b"\xa1\xb2\xc3\xd4":
+        endian = ">"
+    else:
+        return None
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    record = struct.Struct(endian + "IIII")
+    frames: list[tuple[float, bytes]] = []
+    at = 24
+    while at < len(data):
+        if len(data) - at < record.size:
+            return None
+        sec, usec, caplen, _ = record.unpack_from(data, at)
+        at += record.size
+        if len(data) - at < caplen:
+            return None
+        frames.append((sec + usec / 1e6, data[at : at + caplen]))
+        at += caplen
+    return linktype, frames
+
+
 class PcapWriter:
     """A pcap file opened for appending frames from several threads."""
 

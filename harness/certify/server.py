@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.certify.badcerts import CertPair
-from harness.certify.diagnose import PortDiagnosis
-from harness.certify.fixlogon import FixLogon, fix_logon_facts
 from harness.certify.policy import TrustOptions, evaluate
 from harness.certify.probe import Credentials, Target, write_pcap
 from harness.certify.result import build_run, exit_code
@@ -38,6 +36,7 @@ from harness.profiles import Profile
 from harness.runner.rundir import publish_item_files
 
 if TYPE_CHECKING:  # the FIX probe (tunnel, asyncio, FIX engine) loads only when used
+    from harness.certify.diagnose import PortDiagnosis
     from harness.certify.fixlogon import FixLogon
 
 
@@ -145,6 +144,8 @@ def _certify_server(request: ServerRequest, workdir: Path, private: Path) -> Ser
     diagnosis = scan.diagnosis()
     fix_facts = None
     if request.fix is not None and scan.reachable and diagnosis.is_tls:
+        from harness.certify.fixlogon import fix_logon_facts
+
         fix_facts = fix_logon_facts(
             target.address,
             target.port,

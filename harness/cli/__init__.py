@@ -45,7 +45,20 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The sub-command an argument list names: its first word that is not an option
+    (the top-level options, ``-v`` and ``--version``, take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or, given the arguments of a run that names a known
+    sub-command, only that sub-command's parser: start-up is part of the product
+    (docs/architecture.md), and registering every command imports every command
+    module. Usage errors and help of a sub-command read the same either way; a
+    missing or unknown command gets the full parser and its list of commands."""
+    wanted = _command_word(argv) if argv is not None else None
+    names = (wanted,) if wanted in COMMAND_MODULES else COMMAND_MODULES
     parser = argparse.ArgumentParser(
         prog="fixs-harness",
         description="Conformance and interoperability tests for FIX sessions over TLS.",
@@ -55,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="show the harness's own log messages"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in names:
         try:
             module = importlib.import_module(f"harness.cli.{name}_cmd")
         except ModuleNotFoundError as exc:
@@ -77,11 +90,11 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        parser = build_parser(words)
+        args = parser.parse_args(words)
     except Exception as exc:  # a command module that fails to import: still exit 2
-        words = list(sys.argv[1:] if argv is None else argv)
         return _internal_error(exc, verbose="-v" in words or "--verbose" in words)
     _configure_logging(bool(getattr(args, "verbose", False)))
     if not getattr(args, "func", None):

@@ -296,7 +296,6 @@ def _check_evidence_flags(args: argparse.Namespace) -> None:
 def _fix_logon(args: argparse.Namespace) -> Any:
     """The FIX Logon probe's settings from the flags (None when not asked for)."""
     from harness.certify.badcerts import CertPair
-    from harness.certify.fixlogon import FixLogon
     from harness.errors import HarnessError
 
     wanted = [args.username, args.password, args.password_env, args.raw_data_env]
@@ -306,6 +305,8 @@ def _fix_logon(args: argparse.Namespace) -> Any:
         if args.foreign_sender is not None or args.other_cert is not None:
             raise HarnessError("--foreign-sender and --other-cert need --sender and --target")
         return None
+    # the FIX probe (our tunnel, asyncio, the FIX engine) loads only when asked for
+    from harness.certify.fixlogon import FixLogon
 
     if not args.sender or not args.target:
         raise HarnessError("the FIX Logon probe needs both --sender and --target")
@@ -392,7 +393,7 @@ def run_server(args: argparse.Namespace) -> int:
         scope=args.scope,
         **watch_fields(args),
     )
-    load_output_meanwhile()
+    load_output_meanwhile(formats)
     try:
         outcome = certify_server(request, args.report_dir)
     except OSError as exc:

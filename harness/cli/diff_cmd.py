@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     after = load_report(args.after)
     section = compare(before, after, baseline=str(args.before))
     if args.json:
-        from harness.report.watch import drift_out
+        from harness.report.watch_json import drift_out
 
         out = drift_out(section)
         assert out is not None

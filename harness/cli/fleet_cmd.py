@@ -10,6 +10,7 @@ Exit code: the worst verdict (1 any non-compliant, else 2 any inconclusive, else
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,18 @@ def register_role(roles: argparse._SubParsersAction) -> None:
     f.set_defaults(func=run_fleet_cmd)
 
 
+def preload_writers(formats: Iterable[str]) -> None:
+    """Import the writers of the report formats asked for before the fleet forks
+    (harness.report loads a writer only for its format; the children inherit what the
+    parent has loaded, and certify, orchestration, does not import the output layer)."""
+    import importlib
+
+    from harness.report import writer_modules
+
+    for name in writer_modules(formats):
+        importlib.import_module(name)
+
+
 def run_fleet_cmd(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -92,6 +105,7 @@ def run_fleet_cmd(args: argparse.Namespace) -> int:
     from harness.report.fleet import write_fleet_dashboard
 
     formats = parse_formats(args.format)
+    preload_writers(formats)
     if args.concurrency < 1 or args.probe_concurrency < 1:
         raise HarnessError("--concurrency and --probe-concurrency must be at least 1")
     if args.per_host_limit is not None and args.per_host_limit < 1:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +54,19 @@ def watch_fields(args: argparse.Namespace) -> dict[str, Any]:
     return {"baseline": args.baseline, "expiry_days": args.expiry_days}
 
 
-def load_output_meanwhile() -> None:
-    """Load the report writers and the console on a background thread, so that it
-    happens while the probes wait on the network (on the second core, or in the
-    first one's gaps) instead of before them; the command imports them again when
-    it writes, which then costs nothing (or waits for this to finish)."""
+def load_output_meanwhile(formats: Iterable[str] = ()) -> None:
+    """Load the report writers of ``formats`` and the console on a background
+    thread, so that it happens while the probes wait on the network (on the second
+    core, or in the first one's gaps) instead of before them; the command imports
+    them again when it writes, which then costs nothing (or waits for this to
+    finish)."""
     import importlib
     import threading
 
+    from harness.report import writer_modules
+
     def load() -> None:
-        for name in ("harness.report", "rich.console"):
+        for name in (*writer_modules(formats), "rich.console"):
             with contextlib.suppress(ImportError):  # the command's own import reports it
                 importlib.import_module(name)
 

@@ -43,6 +43,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from harness.capture.pcapfile import read_frames
 from harness.errors import HarnessError
 from harness.evidence.pcapng import PcapngWriter
 from harness.report.redaction import check_no_secrets
@@ -125,6 +126,9 @@ def sha256_file(path: Path) -> str:
 
 
 def _read_capture(path: Path) -> tuple[int, list[tuple[float, bytes]]]:
+    ours = read_frames(path)  # our own classic pcaps: no scapy needed
+    if ours is not None:
+        return ours
     from scapy.utils import RawPcapNgReader, RawPcapReader
 
     with path.open("rb") as fh:

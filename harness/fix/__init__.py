@@ -19,45 +19,106 @@ Typical use, as in h11::
         ...
 """
 
-from harness.fix.codec import (
-    MSG_TYPE_NAMES,
-    SECRET_TAGS,
-    CodecError,
-    Frame,
-    FrameReader,
-    GarbledFrame,
-    Message,
-    encode,
-    parse_message,
-    render,
-)
-from harness.fix.events import (
-    ApplicationMessage,
-    Disconnect,
-    DuplicateIgnored,
-    Event,
-    GapDetected,
-    GarbledMessage,
-    HeartbeatReceived,
-    LoggedOn,
-    LoggedOut,
-    LogonRefused,
-    MessageReceived,
-    RejectReceived,
-    RejectSent,
-    ResendRequested,
-    SequenceResetReceived,
-    TestRequestReceived,
-)
-from harness.fix.session import (
-    TRANSITIONS,
-    LocalProtocolError,
-    Role,
-    SequenceStore,
-    Session,
-    SessionState,
-)
-from harness.fix.settings import KEEP, Credentials, SessionSettings
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.fix.codec import (
+        MSG_TYPE_NAMES,
+        SECRET_TAGS,
+        CodecError,
+        Frame,
+        FrameReader,
+        GarbledFrame,
+        Message,
+        encode,
+        parse_message,
+        render,
+    )
+    from harness.fix.events import (
+        ApplicationMessage,
+        Disconnect,
+        DuplicateIgnored,
+        Event,
+        GapDetected,
+        GarbledMessage,
+        HeartbeatReceived,
+        LoggedOn,
+        LoggedOut,
+        LogonRefused,
+        MessageReceived,
+        RejectReceived,
+        RejectSent,
+        ResendRequested,
+        SequenceResetReceived,
+        TestRequestReceived,
+    )
+    from harness.fix.session import (
+        TRANSITIONS,
+        LocalProtocolError,
+        Role,
+        SequenceStore,
+        Session,
+        SessionState,
+    )
+    from harness.fix.settings import KEEP, Credentials, SessionSettings
+
+# Start-up is part of the product (docs/architecture.md): ``certify server`` needs
+# only the codec (its plaintext Logon probe), not the session state machine; the
+# names below are resolved from their submodules on first use (PEP 562).
+_LAZY = {
+    "MSG_TYPE_NAMES": "codec",
+    "SECRET_TAGS": "codec",
+    "CodecError": "codec",
+    "Frame": "codec",
+    "FrameReader": "codec",
+    "GarbledFrame": "codec",
+    "Message": "codec",
+    "encode": "codec",
+    "parse_message": "codec",
+    "render": "codec",
+    "ApplicationMessage": "events",
+    "Disconnect": "events",
+    "DuplicateIgnored": "events",
+    "Event": "events",
+    "GapDetected": "events",
+    "GarbledMessage": "events",
+    "HeartbeatReceived": "events",
+    "LoggedOn": "events",
+    "LoggedOut": "events",
+    "LogonRefused": "events",
+    "MessageReceived": "events",
+    "RejectReceived": "events",
+    "RejectSent": "events",
+    "ResendRequested": "events",
+    "SequenceResetReceived": "events",
+    "TestRequestReceived": "events",
+    "TRANSITIONS": "session",
+    "LocalProtocolError": "session",
+    "Role": "session",
+    "SequenceStore": "session",
+    "Session": "session",
+    "SessionState": "session",
+    "KEEP": "settings",
+    "Credentials": "settings",
+    "SessionSettings": "settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "KEEP",

@@ -17,16 +17,60 @@ frozen :class:`Profile`; errors name the file and line. This package is pure dat
 loader :mod:`harness.located_yaml` (pure core, shared with the scenario loader).
 """
 
-from harness.profiles.codes import (
-    TLS_VERSION_CODES,
-    TLS_VERSIONS,
-    format_code,
-    is_tls13_code,
-    normalise_version,
-    parse_code,
-)
-from harness.profiles.loader import list_profiles, load_profile, profile_json_schema
-from harness.profiles.model import Erratum, KeySizes, Profile, SocketRule, Suite, UseCase
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.profiles.builtin import list_profiles, load_profile
+    from harness.profiles.codes import (
+        TLS_VERSION_CODES,
+        TLS_VERSIONS,
+        format_code,
+        is_tls13_code,
+        normalise_version,
+        parse_code,
+    )
+    from harness.profiles.loader import profile_json_schema
+    from harness.profiles.model import Erratum, KeySizes, Profile, SocketRule, Suite, UseCase
+
+# Start-up is part of the product (docs/architecture.md): importing this package, or
+# one of its submodules such as ``harness.profiles.codes`` (which the check model
+# needs), must not import the loader and its pydantic models. The names below are
+# resolved on first use (PEP 562); the built-in profiles load without pydantic
+# (harness.profiles.loader, ``_builtin_profile``).
+_LAZY = {
+    "TLS_VERSIONS": "codes",
+    "TLS_VERSION_CODES": "codes",
+    "format_code": "codes",
+    "is_tls13_code": "codes",
+    "normalise_version": "codes",
+    "parse_code": "codes",
+    "list_profiles": "builtin",
+    "load_profile": "builtin",
+    "profile_json_schema": "loader",
+    "Erratum": "model",
+    "KeySizes": "model",
+    "Profile": "model",
+    "SocketRule": "model",
+    "Suite": "model",
+    "UseCase": "model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "TLS_VERSIONS",

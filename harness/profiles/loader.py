@@ -1,21 +1,27 @@
 """Loading profiles: the YAML edge (pydantic, ``extra="forbid"``) → frozen Profile.
 
 Built-in profiles are the ``*.yaml`` files beside this module; a user passes a path
-to their own file with the same schema. Every problem is a ``LocatedError`` naming
+to their own file with the same schema (:func:`load_profile`, in
+:mod:`harness.profiles.builtin`, which reads the built-ins without pydantic). Every problem is a ``LocatedError`` naming
 the file and line.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
-from harness.errors import HarnessError, LocatedError
+from harness.errors import LocatedError
 from harness.located_yaml import Locator, load_located_yaml, located_validation_error
+
+# the finding of profiles by name or path lives in harness.profiles.builtin (no
+# pydantic there: built-in profiles load without it); re-exported for callers of
+# this module
+from harness.profiles.builtin import _builtin_dir as _builtin_dir
+from harness.profiles.builtin import list_profiles as list_profiles
+from harness.profiles.builtin import load_profile as load_profile
 from harness.profiles.model import (
     DefiningCheck,
     Erratum,
@@ -241,51 +247,6 @@ def _to_profile(doc: ProfileDoc, loc: Locator) -> Profile:
         ),
         expiry_horizon_days=doc.expiry_horizon_days,
     )
-
-
-def _builtin_dir() -> Path:
-    return Path(str(resources.files("harness.profiles")))
-
-
-def list_profiles() -> tuple[str, ...]:
-    """Names of the built-in profiles (file stems of harness/profiles/*.yaml)."""
-    return tuple(sorted(p.stem for p in _builtin_dir().glob("*.yaml")))
-
-
-def load_profile(name_or_path: str) -> Profile:
-    """A built-in profile by name (``fixs-1.0``) or a user's profile file by path.
-
-    Anything containing a path separator or ending in ``.yaml``/``.yml`` is a path.
-
-    Raises:
-        HarnessError: unknown built-in name (the message lists the known ones).
-        LocatedError: the file is invalid; names file and line.
-    """
-    looks_like_path = "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
-    if looks_like_path:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise HarnessError(f"profile file not found: {name_or_path}")
-        return profile_from_file(path)
-    return _builtin_profile(name_or_path)
-
-
-# Built-in profiles ship with the package and do not change while it runs, and the
-# runner asks for a scenario's profile at collection and again for every backend
-# pair; parse each once (a Profile is frozen, so sharing it is safe). Errors are not
-# cached: functools.cache only remembers returned values.
-@cache
-def _builtin_profile(name: str) -> Profile:
-    path = _builtin_dir() / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(list_profiles())
-        raise HarnessError(f"unknown profile {name!r}; built-in profiles: {known}")
-    profile = profile_from_file(path)
-    if profile.name != name:
-        raise LocatedError(
-            profile.location, f"profile name {profile.name!r} does not match its file name"
-        )
-    return profile
 
 
 def profile_json_schema() -> dict[str, Any]:

@@ -22,31 +22,70 @@ computed once in :mod:`harness.report.summary`.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from harness.checks.model import RunResult
 from harness.errors import HarnessError
-from harness.report.html import render_html
-from harness.report.jsonout import SCHEMA_VERSION, render_json, report_json_schema
-from harness.report.junit import render_junit
-from harness.report.markdown import render_markdown
 from harness.report.redaction import SecretLeakError, check_no_secrets
 
-#: format name → (file name, renderer)
-FORMATS: dict[str, tuple[str, Callable[[RunResult], str]]] = {
-    "json": ("report.json", render_json),
-    "junit": ("junit.xml", render_junit),
-    "html": ("report.html", render_html),
-    "markdown": ("summary.md", render_markdown),
+if TYPE_CHECKING:
+    from harness.checks.model import RunResult
+    from harness.report.html import render_html
+    from harness.report.jsonout import SCHEMA_VERSION, render_json, report_json_schema
+    from harness.report.junit import render_junit
+    from harness.report.markdown import render_markdown
+
+# Start-up is part of the product (docs/architecture.md): a writer is imported only
+# when its format is written (the JSON and HTML writers bring pydantic), so that
+# importing this package (the evidence pack's secret scan does) costs nothing.
+#: format name → (file name, module, renderer function)
+_WRITERS: dict[str, tuple[str, str, str]] = {
+    "json": ("report.json", "harness.report.jsonout", "render_json"),
+    "junit": ("junit.xml", "harness.report.junit", "render_junit"),
+    "html": ("report.html", "harness.report.html", "render_html"),
+    "markdown": ("summary.md", "harness.report.markdown", "render_markdown"),
 }
+#: names of the writer modules, resolved on first use (PEP 562)
+_LAZY = {
+    "render_json": "harness.report.jsonout",
+    "SCHEMA_VERSION": "harness.report.jsonout",
+    "report_json_schema": "harness.report.jsonout",
+    "render_junit": "harness.report.junit",
+    "render_html": "harness.report.html",
+    "render_markdown": "harness.report.markdown",
+}
+
+
+def writer_modules(formats: Iterable[str]) -> list[str]:
+    """The modules that render ``formats`` (unknown names are left out)."""
+    return [_WRITERS[f][1] for f in formats if f in _WRITERS]
+
+
+def _renderer(fmt: str) -> Callable[[RunResult], str]:
+    _, module, name = _WRITERS[fmt]
+    renderer: Callable[[RunResult], str] = getattr(importlib.import_module(module), name)
+    return renderer
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FORMATS":
+        #: format name → (file name, renderer); imports every writer
+        return {fmt: (file, _renderer(fmt)) for fmt, (file, _, _) in _WRITERS.items()}
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def write_reports(
     run: RunResult,
     directory: Path,
-    formats: Iterable[str] = tuple(FORMATS),
+    formats: Iterable[str] = tuple(_WRITERS),
     *,
     secrets: Iterable[str] = (),
 ) -> dict[str, Path]:
@@ -67,18 +106,18 @@ def write_reports(
         SecretLeakError: a rendering contains a secret; nothing is written.
     """
     wanted = list(dict.fromkeys(formats))
-    unknown = [f for f in wanted if f not in FORMATS]
+    unknown = [f for f in wanted if f not in _WRITERS]
     if unknown:
         raise HarnessError(
-            f"unknown report format(s) {', '.join(unknown)}; known: {', '.join(FORMATS)}"
+            f"unknown report format(s) {', '.join(unknown)}; known: {', '.join(_WRITERS)}"
         )
-    rendered = {fmt: FORMATS[fmt][1](run) for fmt in wanted}
+    rendered = {fmt: _renderer(fmt)(run) for fmt in wanted}
     check_no_secrets(rendered, list(secrets))
     try:
         directory.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         for fmt, text in rendered.items():
-            path = directory / FORMATS[fmt][0]
+            path = directory / _WRITERS[fmt][0]
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(path)
@@ -99,4 +138,5 @@ __all__ = [
     "render_markdown",
     "report_json_schema",
     "write_reports",
+    "writer_modules",
 ]

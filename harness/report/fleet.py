@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.checks.fleetmodel import FleetResult, FleetRow
 from harness.errors import HarnessError
 from harness.report.redaction import check_no_secrets
-from harness.report.watch import CertExpiryOut
+from harness.report.watch_json import CertExpiryOut
 
 FLEET_SCHEMA_VERSION: Literal["1.0"] = "1.0"
 

@@ -22,7 +22,7 @@ from harness.checks.model import (
     Verdict,
 )
 from harness.report.summary import card_lines, check_counts, defects, scope_of
-from harness.report.watch import (
+from harness.report.watch_json import (
     CertExpiryOut,
     DriftOut,
     EndpointOut,

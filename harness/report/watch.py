@@ -2,115 +2,41 @@
 "changes since <date>" (drift), one small renderer per format.
 
 Each writer makes one call here, so the report redesign and this section stay
-apart: :func:`drift_markdown`, :func:`drift_html`, :func:`drift_junit`, and the
-JSON output models (:class:`DriftOut`, :class:`EndpointOut`, :class:`CertExpiryOut`)
-with their converters. All fields are optional in report.json (schema 1.2).
+apart: :func:`drift_markdown`, :func:`drift_html`, :func:`drift_junit`; the JSON
+output models (:class:`DriftOut`, :class:`EndpointOut`, :class:`CertExpiryOut`) with
+their converters are in :mod:`harness.report.watch_json` (pydantic: only the JSON
+writer loads it) and are still found here by name. All fields are optional in
+report.json (schema 1.2).
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from html import escape
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from harness.checks.model import RunResult
-from harness.checks.watch import CertExpiry, DriftSection, EndpointFacts
+from harness.checks.watch import DriftSection
+
+_MOVED = (
+    "PreferenceOut",
+    "EndpointOut",
+    "CertExpiryOut",
+    "ChangeOut",
+    "DriftOut",
+    "endpoint_out",
+    "expiry_out",
+    "drift_out",
+)
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def __getattr__(name: str) -> Any:
+    """The JSON output models, moved to :mod:`harness.report.watch_json` (PEP 562)."""
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from harness.report import watch_json
 
-
-class PreferenceOut(_Out):
-    server_order: bool | None = Field(
-        description="true: the server imposes its order; false: it follows the client's"
-    )
-    order: list[str] = Field(description="cipher codes, most preferred first")
-
-
-class EndpointOut(_Out):
-    """What a certify server scan accepted (compared by drift)."""
-
-    versions: list[str] = Field(description="TLS versions accepted")
-    suites: dict[str, list[str]] = Field(description="version → cipher codes accepted")
-    preference: dict[str, PreferenceOut] = Field(description="version → preference order")
-
-
-class CertExpiryOut(_Out):
-    source: str = Field(description="served chain, pin file NAME, CA file NAME")
-    depth: int | None = Field(description="position in the served chain (0: leaf)")
-    subject: str
-    sha256: str
-    not_after: str = Field(description="ISO 8601, UTC")
-    days_left: int = Field(description="whole days left when judged (negative: expired)")
-
-
-class ChangeOut(_Out):
-    kind: str = Field(
-        description="verdict, version, suite, preference, certificate, client-auth, psk, "
-        "fix-logon, negotiated, check, result"
-    )
-    subject: str
-    before: str
-    after: str
-    text: str
-    result: str = Field(description="scenario@pair (empty for a one-result report)")
-
-
-class DriftOut(_Out):
-    """Changes since a baseline report (certify --baseline)."""
-
-    since: str = Field(description="the baseline run's start (ISO 8601)")
-    baseline: str = Field(description="the baseline report file")
-    changes: list[ChangeOut]
-
-
-def endpoint_out(facts: EndpointFacts | None) -> EndpointOut | None:
-    if facts is None:
-        return None
-    return EndpointOut(
-        versions=list(facts.versions),
-        suites={v: list(codes) for v, codes in facts.suites},
-        preference={
-            v: PreferenceOut(server_order=o.server_order, order=list(o.order))
-            for v, o in facts.preference
-        },
-    )
-
-
-def expiry_out(expiry: tuple[CertExpiry, ...]) -> list[CertExpiryOut]:
-    return [
-        CertExpiryOut(
-            source=e.source,
-            depth=e.depth,
-            subject=e.subject,
-            sha256=e.sha256,
-            not_after=e.not_after,
-            days_left=e.days_left,
-        )
-        for e in expiry
-    ]
-
-
-def drift_out(section: DriftSection | None) -> DriftOut | None:
-    if section is None:
-        return None
-    return DriftOut(
-        since=section.since,
-        baseline=section.baseline,
-        changes=[
-            ChangeOut(
-                kind=c.kind,
-                subject=c.subject,
-                before=c.before,
-                after=c.after,
-                text=c.text,
-                result=c.result,
-            )
-            for c in section.changes
-        ],
-    )
+    return getattr(watch_json, name)
 
 
 def _title(section: DriftSection) -> str:
