@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, LocatedError
-from harness.profiles.codes import normalise_version, parse_code
-from harness.profiles.located_yaml import Locator, load_located_yaml
+from harness.located_yaml import Locator, load_located_yaml
 from harness.profiles.model import (
     DefiningCheck,
     Erratum,
@@ -34,6 +33,8 @@ from harness.profiles.model import (
     Suite,
     UseCase,
 )
+from harness.tls.codes import parse_code
+from harness.tls.versions import normalise_version
 
 
 def _builtin_dir() -> Path:

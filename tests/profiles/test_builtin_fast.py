@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from harness.profiles.located_yaml import load_located_yaml
 
 from harness.errors import LocatedError
+from harness.located_yaml import load_located_yaml
 from harness.profiles import builtin
 from harness.profiles.builtin import list_profiles, load_profile, trusted_profile
 from harness.profiles.loader import profile_from_file
