@@ -122,3 +122,44 @@ def test_fix_probe_stopped_by_signal(sigs: tuple[int, ...], pki: TestPKI, tmp_pa
     assert checks["fix.logon.accepted"] == "inconclusive"
     assert checks["tls.version.supported"] == "pass"
     assert "pass" in checks.values() and "fail" not in checks.values(), checks
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_fleet_stopped_by_signal(sig: int, tmp_path: Path) -> None:
+    """``certify fleet``: the signal reaches the parent only (children have their own
+    process groups); the child certifying the silent port writes its report marked
+    interrupted, the counterparty not yet started is "not run", the dashboard says
+    INTERRUPTED, no child is left, exit 128 + the signal."""
+    report = tmp_path / "r"
+    with hostile.raw_server(None) as port:
+        inventory = tmp_path / "inv.yaml"
+        inventory.write_text(
+            "defaults: {timeout: 60}\ncounterparties:\n"
+            f"  - {{name: first, address: '127.0.0.1:{port}'}}\n"
+            f"  - {{name: second, address: '127.0.0.1:{port}'}}\n"
+        )
+        cmd = Watched([*CLI, "certify", "fleet", str(inventory), "--report-dir", str(report),
+                       "--concurrency", "1", "--no-progress"], tmp_path)  # fmt: skip
+
+        def probing() -> bool:
+            return any(_connected_to_pid(p, port) for p in cmd.pids)
+
+        cmd.wait_until(probing)
+        time.sleep(0.3)
+        code, _out, err = cmd.stop(sig)
+    name = signal.Signals(sig).name
+    assert code == 128 + sig, err
+    assert f"interrupted by {name}: 0 of 2 counterparties finished" in err
+    assert cmd.leftovers() == NOTHING
+    doc = json.loads((report / "fleet.json").read_text())
+    assert doc["interrupted"] == name and doc["exit_code"] == 128 + sig
+    rows = {r["name"]: r for r in doc["counterparties"]}
+    assert rows["first"]["verdict"] == "inconclusive"
+    assert rows["first"]["error"].startswith(f"interrupted by {name}")
+    assert rows["second"]["error"] == f"not run: interrupted by {name}"
+    assert json.loads((report / "first" / "report.json").read_text())["interrupted"] == name
+    assert f"INTERRUPTED by {name}" in (report / "fleet.md").read_text()
+
+
+def _connected_to_pid(pid: int, port: int) -> bool:
+    return any(s.remote[1] == port for s in live_sockets(pid))
