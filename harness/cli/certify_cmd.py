@@ -2,7 +2,8 @@
 
 Exit codes: 0 compliant, 1 non-compliant (a check failed), 2 inconclusive
 (unreachable, no handshake possible, a requirement that could not be checked, or a
-usage error).
+usage error); 130 / 143 / 129 stopped by SIGINT / SIGTERM / SIGHUP after writing a
+report marked interrupted (harness.certify.server, harness.certify.client).
 """
 
 from __future__ import annotations
