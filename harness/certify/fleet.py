@@ -416,7 +416,8 @@ def _row_of(cp: Counterparty, run: Any, code: int, duration: float, report: str)
     error = result.error
     if run.interrupted:  # only part of the checks ran: never a pass
         verdict = "fail" if verdict == "fail" else "inconclusive"
-        error = f"interrupted by {run.interrupted}" + (f"; {error}" if error else "")
+        if not (error or "").startswith("interrupted by"):
+            error = f"interrupted by {run.interrupted}" + (f"; {error}" if error else "")
     return FleetRow(
         name=cp.name,
         target=cp.target,

@@ -222,23 +222,34 @@ def _certify_server(request: ServerRequest, workdir: Path, private: Path) -> Ser
         started=started,
         finished=finished,
         artifacts=artifacts,
-        # a scan stopped before its version probes ended cannot say what the port is
-        error=None
-        if diagnosis.is_tls or (interrupted and "versions" not in scan.finished)
-        else diagnosis.text,
+        error=_error_text(diagnosis, interrupted, scan.finished),
         section=case.section if case else None,
     )
+    if interrupted is None or ("all" in scan.finished and fix_done):
+        # the endpoint facts drift compares, cert.expiry-horizon, and the drift
+        # itself; never from a partial scan, which would read what was not asked
+        # as what the endpoint no longer does
+        run = watch_annotate(run, scan, profile=request.profile, case=request.case,
+                             trust=request.trust, expiry_days=request.expiry_days,
+                             baseline=request.baseline)  # fmt: skip
     if interrupted is not None:
-        # no endpoint facts, expiry or drift from a partial scan: they would read
-        # what was not asked as what the endpoint no longer does
         run = replace(run, interrupted=interrupted)
-        code = 128 + signal.Signals[interrupted]
-        return ServerOutcome(run, scan, code, pcap_path, headline)
-    # the endpoint facts drift compares, cert.expiry-horizon, and the drift itself
-    run = watch_annotate(run, scan, profile=request.profile, case=request.case,
-                         trust=request.trust, expiry_days=request.expiry_days,
-                         baseline=request.baseline)  # fmt: skip
+        return ServerOutcome(run, scan, 128 + signal.Signals[interrupted], pcap_path, headline)
     return ServerOutcome(run, scan, exit_code(run), pcap_path, headline)
+
+
+def _error_text(
+    diagnosis: PortDiagnosis, interrupted: str | None, finished: list[str]
+) -> str | None:
+    """The result's ``error``: what is on the port when it is not TLS; for an
+    interrupted run "interrupted by ...", so that its verdict is never pass even
+    when every check it holds passed (a scan stopped before its version probes
+    ended cannot say what the port is)."""
+    if interrupted is None:
+        return None if diagnosis.is_tls else diagnosis.text
+    if diagnosis.is_tls or "versions" not in finished:
+        return f"interrupted by {interrupted}"
+    return f"interrupted by {interrupted}; {diagnosis.text}"
 
 
 #: Which scan step (:data:`harness.certify.scan.STEPS`) decides a check, by id

@@ -53,7 +53,9 @@ def _assert_interrupted(report: Path, name: str) -> dict[str, str]:
     (result,) = doc["results"]
     notes = {n["id"]: n["text"] for n in result["notes"]}
     assert notes["interrupted"].startswith(f"stopped by {name}; probe steps finished:")
-    assert f"INTERRUPTED by {name}" in (report / "summary.md").read_text()
+    summary = (report / "summary.md").read_text()
+    assert f"INTERRUPTED by {name}" in summary and "PASS" not in summary.splitlines()[0]
+    assert result["verdict"] != "pass" and result["error"].startswith(f"interrupted by {name}")
     assert not (report / "artifacts" / "old-scenario").exists()
     pcap = report / "certify-server.pcap"
     assert not pcap.exists() or pcap.read_bytes() != b"old"
