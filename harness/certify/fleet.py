@@ -23,8 +23,18 @@ sends its dashboard row back over a pipe. A child that
 raises, or crashes outright (a signal, native code), is one *inconclusive* row
 ("harness crashed"); one that hangs past its deadline is killed with its whole
 process group and reported *inconclusive* ("did not finish"). None of them stops
-the others, and nothing outlives the run: an interrupted run kills the children
-still running.
+the others, and nothing outlives the run.
+
+**Stopping.** A stop signal (SIGINT, SIGTERM, SIGHUP: :mod:`harness.signals`) to
+the parent starts no new counterparty and is passed on to every child still running
+(children run in their own process groups, so a terminal's Ctrl-C reaches only the
+parent): each child's ``certify server`` stops its probes and writes its
+counterparty's report marked interrupted (:mod:`harness.certify.server`) and sends
+its row. Children that have not answered within :data:`STOP_GRACE` seconds are
+killed with their process groups. The :class:`FleetResult` is then returned with
+``interrupted`` set, every counterparty in it: those that finished, those
+interrupted (never pass), and those never started ("not run"); the dashboard says
+INTERRUPTED and the CLI exits 128 + the signal.
 
 **Gentle mode** for counterparties that rate-limit: at most ``per_host_limit``
 probe connections open at once to one host (counterparties sharing that host run
@@ -40,6 +50,7 @@ worst verdict. The core never prints: progress goes to an observer callback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
@@ -401,18 +412,24 @@ def _row_of(cp: Counterparty, run: Any, code: int, duration: float, report: str)
     result = run.results[0]
     soonest = min(result.expiry, key=lambda e: e.days_left) if result.expiry else None
     drift = run.drift
+    verdict = result.verdict.value
+    error = result.error
+    if run.interrupted:  # only part of the checks ran: never a pass
+        verdict = "fail" if verdict == "fail" else "inconclusive"
+        if not (error or "").startswith("interrupted by"):
+            error = f"interrupted by {run.interrupted}" + (f"; {error}" if error else "")
     return FleetRow(
         name=cp.name,
         target=cp.target,
         case=cp.request.case,
         profile=cp.request.profile.name,
-        verdict=result.verdict.value,
+        verdict=verdict,
         exit_code=code,
         defects=tuple(c.id for c in result.failed_checks),
         soonest=soonest,
         drift=len(drift.changes) if drift is not None else None,
         duration_s=duration,
-        error=result.error,
+        error=error,
         report_dir=report,
         source=str(cp.source),
     )
@@ -572,6 +589,7 @@ def run_fleet(
     running: list[_Worker] = []
     rows: dict[str, FleetRow] = {}
     busy_hosts: set[str] = set()
+    interrupted: str | None = None
     try:
         while pending or running:
             # start what fits: the concurrency bound, and one at a time per gentle host
@@ -608,8 +626,13 @@ def run_fleet(
                 busy_hosts.discard(worker.cp.request.host)
                 rows[worker.cp.name] = row
                 notify("done", row)
+    except KeyboardInterrupt as exc:
+        interrupted = getattr(exc, "signame", "SIGINT")
+        _wind_down(running, rows, notify, interrupted)
+        for cp in pending:
+            rows[cp.name] = _error_row(cp, f"not run: interrupted by {interrupted}", 0.0)
     finally:
-        for worker in running:  # interrupted: nothing is left behind
+        for worker in running:  # nothing is left behind
             worker.stop()
     finished = datetime.now(UTC)
     return FleetResult(
@@ -618,7 +641,45 @@ def run_fleet(
         finished=finished.isoformat(),
         duration_s=round(time.monotonic() - t0, 3),
         rows=tuple(rows[cp.name] for cp in counterparties if cp.name in rows),
+        interrupted=interrupted,
     )
+
+
+#: Seconds an interrupted fleet waits for its children's interrupted reports.
+STOP_GRACE = 10.0
+
+
+def _wind_down(
+    running: list[_Worker], rows: dict[str, FleetRow], notify: Observer, signame: str
+) -> None:
+    """Pass the stop signal on to the children still running, collect the rows they
+    send (their reports marked interrupted) for up to :data:`STOP_GRACE` s, and
+    kill the rest (each an inconclusive row). A later signal here is only noted
+    (:mod:`harness.signals`), so this runs to its end."""
+    import signal
+
+    signum = signal.Signals[signame]
+    for worker in running:
+        pid = worker.process.pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
+    deadline = time.monotonic() + STOP_GRACE
+    while running and time.monotonic() < deadline:
+        for worker in list(running):
+            if worker.poll():
+                running.remove(worker)
+                rows[worker.cp.name] = worker.outcome()
+                notify("done", rows[worker.cp.name])
+        time.sleep(0.02)
+    for worker in list(running):
+        worker.stop()
+        running.remove(worker)
+        rows[worker.cp.name] = _error_row(
+            worker.cp,
+            f"interrupted by {signame}: did not stop within {STOP_GRACE:g} s (killed)",
+            time.monotonic() - worker.started,
+        )
 
 
 def _preload(counterparties: Sequence[Counterparty]) -> None:

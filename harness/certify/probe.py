@@ -22,7 +22,9 @@ probes into one ordinary pcap file for Wireshark.
 Failures are data: a refused or timed-out connection is a :class:`Wire` with
 ``error`` set, not an exception. Each wire also says whether TCP connected and how
 the reading ended (``end``), so a port that accepts and never answers reads as
-*silent*, not *unreachable* (:mod:`harness.certify.diagnose`).
+*silent*, not *unreachable* (:mod:`harness.certify.diagnose`). Once a stop signal
+arrived (:data:`harness.signals.STOPPING`) no new probe connects and a waiting one
+gives up within :data:`_POLL` s (``end == "stopped"``, ``error ==`` :data:`STOPPED`).
 
 A hello probe reads at most :data:`MAX_FLIGHT_BYTES` of the server's first flight
 (an endless Certificate ends the probe with ``end == "oversize"``), and asks the
@@ -42,6 +44,7 @@ from typing import Any
 
 from OpenSSL import SSL
 
+from harness import signals
 from harness.capture.pcapfile import PcapWriter, TcpConversation
 from harness.certify.gate import wait_turn
 from harness.certify.hello import HelloSpec, client_hello, flight_over, is_ip_address
@@ -54,6 +57,10 @@ MAX_FLIGHT_BYTES = 256 * 1024
 #: refuses a certificate list over 100 KiB; this also bounds a server that floods
 #: application data while a TLS 1.3 probe waits for its verdict).
 MAX_HANDSHAKE_BYTES = 1024 * 1024
+#: How often a probe waiting for the server looks at :data:`harness.signals.STOPPING`.
+_POLL = 0.2
+#: ``Wire.error`` of a probe not made, or given up, because a stop signal arrived.
+STOPPED = "stopped: the run was interrupted"
 #: TLS record content types (change_cipher_spec .. heartbeat).
 _TLS_CONTENT_TYPES = frozenset(range(20, 25))
 
@@ -106,6 +113,9 @@ class Wire:
 
 
 def _connect(target: Target, timeout: float, wire: Wire) -> socket.socket | None:
+    if signals.STOPPING.is_set():  # a stop signal: no new probe connection
+        wire.error = STOPPED
+        return None
     wait_turn(target.address)  # gentle mode: per-host pacing (harness.certify.gate)
     try:
         sock = socket.create_connection((target.address, target.port), timeout=timeout)
@@ -123,28 +133,33 @@ def _connect(target: Target, timeout: float, wire: Wire) -> socket.socket | None
 
 
 def _recv(sock: socket.socket, deadline: float, wire: Wire | None = None) -> bytes | None:
-    """Up to 64 KiB before ``deadline``; b"" on EOF or reset, None on timeout
-    (``wire.end`` says which)."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        if wire is not None:
-            wire.end = "timeout"
-        return None
-    sock.settimeout(remaining)
-    try:
-        data = sock.recv(65536)
-    except TimeoutError:
-        if wire is not None:
-            wire.end = "timeout"
-        return None
-    except (ConnectionResetError, BrokenPipeError):
-        if wire is not None:
-            wire.end = "reset"
-        return b""
-    except OSError:
-        if wire is not None:
-            wire.end = "reset"
-        return b""
+    """Up to 64 KiB before ``deadline``; b"" on EOF or reset, None on timeout or
+    once a stop signal arrived (``wire.end`` says which: the wait is sliced so that
+    a probe gives up within :data:`_POLL` s of :data:`harness.signals.STOPPING`)."""
+    while True:
+        if signals.STOPPING.is_set():
+            if wire is not None:
+                wire.end = "stopped"
+            return None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            if wire is not None:
+                wire.end = "timeout"
+            return None
+        sock.settimeout(min(remaining, _POLL))
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            if wire is not None:
+                wire.end = "reset"
+            return b""
+        except OSError:
+            if wire is not None:
+                wire.end = "reset"
+            return b""
+        break
     if not data and wire is not None:
         wire.end = "eof"
     return data
@@ -214,7 +229,11 @@ def hello_probe(target: Target, name: str, spec: HelloSpec, *, timeout: float = 
             data = _recv(sock, deadline, wire)
             if data is None:
                 if not wire.s2c:
-                    wire.error = f"no answer from {target.label} within {timeout:g} s"
+                    wire.error = (
+                        STOPPED
+                        if wire.end == "stopped"
+                        else f"no answer from {target.label} within {timeout:g} s"
+                    )
                 break
             if not data:
                 break
@@ -358,7 +377,11 @@ class TlsClient:
                 data = _recv(sock, deadline, wire)
                 if data is None:
                     if not wire.s2c:
-                        wire.error = f"no answer from {self.target.label} within {self.timeout:g} s"
+                        wire.error = (
+                            STOPPED
+                            if wire.end == "stopped"
+                            else f"no answer from {self.target.label} within {self.timeout:g} s"
+                        )
                     return False
                 if not data:
                     conn.bio_shutdown()

@@ -17,6 +17,15 @@ depend on earlier answers:
    order and in reverse; if the server picks the same suite both times it imposes
    its own order, which is then read off by removing its pick one at a time.
 
+Stopping. A stop signal (:mod:`harness.signals`) ends the scan at once: the probes
+under way give up (:mod:`harness.certify.probe` polls
+:data:`harness.signals.STOPPING`), queued ones are cancelled, and the partial
+:class:`ServerScan` comes back with ``interrupted`` naming the signal and
+``finished`` listing the steps whose every probe ran to its end before the signal
+(:data:`STEPS`, in order: a later step never finishes before an earlier one). The
+judging of an interrupted scan (:mod:`harness.certify.server`) keeps only the checks
+those steps decide.
+
 The result, :class:`ServerScan`, holds every probe's :class:`~harness.certify.probe.Wire`
 (so the report can show and save them) and the facts derived from their
 dissection. Judging those facts against a profile is :mod:`harness.certify.policy`.
@@ -33,6 +42,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from harness import signals
 from harness.certify.badcerts import CertPair, make_bad_client_certs
 from harness.certify.diagnose import PortDiagnosis, diagnose, plaintext_logon_probe, probe_facts
 from harness.certify.hello import HelloSpec, offerable
@@ -45,6 +55,11 @@ from harness.tls.versions import TLS12, TLS_VERSION_CODES, TLS_VERSIONS
 #: Bound on the "remove the pick and ask again" loops (a server accepting more
 #: forbidden suites than this is reported with the first ones found).
 MAX_BATCH_ROUNDS = 48
+
+#: The scan's steps, in the order they finish: ``versions`` (the version hellos and
+#: the plaintext Logon probe), ``suites`` (single-suite and batched hellos), ``all``
+#: (client authentication, PSK, resumption, preference order: the scan's end).
+STEPS: tuple[str, ...] = ("versions", "suites", "all")
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,16 @@ class ServerScan:
     errors: list[str] = field(default_factory=list)
     plaintext: Wire | None = None
     timeout: float = 5.0
+    #: the steps (:data:`STEPS`) whose probes all ran to their end
+    finished: list[str] = field(default_factory=list)
+    #: the stop signal that ended the scan early ("SIGTERM"...), None when it ran out
+    interrupted: str | None = None
+
+    def step_done(self, step: str) -> None:
+        """Record ``step`` as finished, unless a stop signal arrived meanwhile (its
+        probes may then have given up early)."""
+        if not signals.STOPPING.is_set():
+            self.finished.append(step)
 
     def hello_wires(self) -> list[Wire]:
         """Every hand-built-ClientHello probe (versions, suites, batches, order)."""
@@ -336,9 +361,12 @@ class _Scanner:
         )
         self.probe_versions()
         scan.plaintext = plaintext.result()
+        scan.step_done("versions")
         if not scan.speaks_tls:
             errors = {w.error for w in scan.versions.values() if w.error}
             scan.errors.extend(sorted(errors))
+            for step in STEPS[1:]:
+                scan.step_done(step)  # nothing more to ask a server that is not TLS
             return scan
         accepted = scan.accepted_versions()
         suite_jobs: list[Future[SuiteProbe]] = []
@@ -382,6 +410,7 @@ class _Scanner:
         scan.suites = [f.result() for f in suite_jobs]
         for f in batch_jobs:
             scan.suites.extend(f.result())
+        scan.step_done("suites")
         order_jobs: dict[str, Future[tuple[bool | None, tuple[int, ...]]]] = {}
         for version in accepted:
             codes = list(scan.accepted_suites(version))
@@ -391,6 +420,7 @@ class _Scanner:
         if resumption is not None:
             scan.resumption = resumption.result()
         scan.preference = {v: f.result() for v, f in order_jobs.items()}
+        scan.step_done("all")
         return scan
 
     def _wants_client_auth(self) -> bool:
@@ -413,8 +443,22 @@ def scan_server(
     options: ScanOptions, *, progress: Callable[[str], None] | None = None
 ) -> ServerScan:
     """Run every probe against ``options.target`` (bounded concurrency) and return
-    the raw facts. Never raises for anything the server does."""
-    with ThreadPoolExecutor(
-        max_workers=max(1, options.concurrency), thread_name_prefix="certify"
-    ) as pool:
-        return _Scanner(options, pool).run()
+    the raw facts. Never raises for anything the server does.
+
+    A stop signal (raised here as :class:`harness.signals.Interrupted` in the main
+    thread, or seen as :data:`harness.signals.STOPPING` in a worker thread) ends the
+    scan: queued probes are cancelled, running ones give up within a fraction of a
+    second, and the partial scan is returned with ``interrupted`` set."""
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="certify")
+    scanner = _Scanner(options, pool)
+    try:
+        scanner.run()
+    except KeyboardInterrupt as exc:
+        scanner.scan.interrupted = getattr(exc, "signame", "SIGINT")
+    finally:
+        # a later signal is only noted (harness.signals), so this wait completes
+        pool.shutdown(wait=True, cancel_futures=True)
+    scan = scanner.scan
+    if scan.interrupted is None and signals.STOPPING.is_set():
+        scan.interrupted = signals.stop_reason() or "SIGINT"
+    return scan

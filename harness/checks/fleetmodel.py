@@ -47,12 +47,19 @@ class FleetResult:
     finished: str
     duration_s: float
     rows: tuple[FleetRow, ...]
+    #: the stop signal that ended the run early ("SIGTERM"...), None when it ran out
+    interrupted: str | None = None
 
     @property
     def exit_code(self) -> int:
         """The worst verdict: 1 if any counterparty is non-compliant (a failure
         outranks inconclusive, as in certify), else 2 if any is inconclusive, else
-        0; an empty fleet is 2 (nothing was shown to hold)."""
+        0; an empty fleet is 2 (nothing was shown to hold). An interrupted run:
+        128 + the signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP)."""
+        if self.interrupted:
+            import signal
+
+            return 128 + signal.Signals[self.interrupted]
         codes = {r.exit_code for r in self.rows}
         if 1 in codes:
             return 1

@@ -2,12 +2,14 @@
 
 Exit codes: 0 compliant, 1 non-compliant (a check failed), 2 inconclusive
 (unreachable, no handshake possible, a requirement that could not be checked, or a
-usage error).
+usage error); 130 / 143 / 129 stopped by SIGINT / SIGTERM / SIGHUP after writing a
+report marked interrupted (harness.certify.server, harness.certify.client).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -266,6 +268,8 @@ def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None
     verdict = {0: "[green]COMPLIANT[/]", 1: "[red]NON-COMPLIANT[/]"}.get(
         code, "[yellow]INCONCLUSIVE[/]"
     )
+    if run.interrupted:  # never "compliant": only part of the checks ran
+        verdict = f"[yellow]INTERRUPTED by {escape(run.interrupted)}[/]"
     out.print(
         f"{verdict} {escape(result.title)}: {counts['pass']} passed, {counts['fail']} failed, "
         f"{counts['inconclusive']} inconclusive, {counts['not-applicable']} not applicable "
@@ -412,6 +416,10 @@ def run_server(args: argparse.Namespace) -> int:
         "unpinned-cert": args.unpinned_cert,
     }
     _evidence(args, outcome.run, written, request_text, public, outcome.scan.all_wires(), secrets)
+    if outcome.run.interrupted:
+        # the report holds the checks that finished; exit 128 + the signal
+        print(f"fixs-harness: {outcome.headline}", file=sys.stderr)
+        return int(outcome.exit_code)
     return drift_exit(outcome.run, outcome.exit_code, args)
 
 

@@ -10,6 +10,7 @@ Exit code: the worst verdict (1 any non-compliant, else 2 any inconclusive, else
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -176,4 +177,11 @@ def run_fleet_cmd(args: argparse.Namespace) -> int:
     )
     for fmt, path in written.items():
         out.print(f"{fmt:9} dashboard: {path}", highlight=False)
+    if fleet.interrupted:
+        done = sum(1 for r in fleet.rows if not (r.error or "").startswith(("not run", "inter")))
+        print(
+            f"fixs-harness: interrupted by {fleet.interrupted}: {done} of "
+            f"{len(counterparties)} counterparties finished before it",
+            file=sys.stderr,
+        )
     return fleet.exit_code

@@ -54,6 +54,11 @@ class FleetOut(_Out):
     duration_s: float
     summary: dict[str, int] = Field(description="pass / fail / inconclusive counts")
     exit_code: int = Field(description="the worst verdict: 1 fail, 2 inconclusive, 0 pass")
+    interrupted: str | None = Field(
+        default=None,
+        description="the stop signal that ended the run early (SIGINT, SIGTERM, SIGHUP): "
+        "counterparties interrupted or not run are inconclusive; null when it ran out",
+    )
     counterparties: list[FleetRowOut]
 
 
@@ -74,6 +79,7 @@ def fleet_model(fleet: FleetResult) -> FleetOut:
         duration_s=fleet.duration_s,
         summary=fleet.counts(),
         exit_code=fleet.exit_code,
+        interrupted=fleet.interrupted,
         counterparties=[
             FleetRowOut(
                 name=r.name,
@@ -123,7 +129,13 @@ def _drift_text(row: FleetRow) -> str:
 
 def _summary(fleet: FleetResult) -> str:
     c = fleet.counts()
-    return (
+    stopped = (
+        f"INTERRUPTED by {fleet.interrupted}: only the counterparties that finished "
+        "before it carry a full verdict. "
+        if fleet.interrupted
+        else ""
+    )
+    return stopped + (
         f"{len(fleet.rows)} counterparties: {c['pass']} compliant, {c['fail']} non-compliant, "
         f"{c['inconclusive']} inconclusive; {fleet.duration_s:.1f} s; exit {fleet.exit_code}"
     )
