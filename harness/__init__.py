@@ -4,7 +4,7 @@ Layers (a module imports only from its own layer or below; enforced by
 import-linter: ``lint-imports``, run by ``./bootstrap test``, contracts in
 pyproject.toml ``[tool.importlinter]``, no exception list):
 
-1. pure core: ``errors``, ``located_yaml``, ``stunnelconf``, ``fix``, ``tls``
+1. pure core: ``errors``, ``lazy``, ``located_yaml``, ``stunnelconf``, ``fix``, ``tls``
    (registry data), ``profiles`` (policies as data), ``dissect``
 2. ``pki``: test certificate authorities, leaves, CRLs, PSK files
 3. I/O edges: ``tunnel``, ``backends``, ``capture``, ``fixnet``, ``testing``,

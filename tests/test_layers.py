@@ -32,11 +32,13 @@ CONFIG: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text())["t
 ]
 LAYERS = "layers: pure core < PKI < I/O edges < orchestration < output < entry points"
 PROTECTED = "nothing imports the entry points (cli, pytest plugin) but python -m harness"
-REPORT = "report reads only the result model (checks.model, fleetmodel, watch) and errors"
-#: what harness.report may import: the result model and the error types
+REPORT = "report reads only the result model, errors and lazy exports"
+#: what harness.report may import: the result model, the error types and the
+#: lazy-export helper (standard library only)
 REPORT_MAY_IMPORT = {
     "harness.report",
     "harness.errors",
+    "harness.lazy",
     "harness.checks",
     "harness.checks.model",
     "harness.checks.fleetmodel",

@@ -46,8 +46,9 @@ Public API::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from harness import lazy
 
 # Names are imported on first use (PEP 562), so that ``import harness.certify.server``
 # does not also load the client, lint and pin commands: a command-line run of one
@@ -88,12 +89,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness.certify' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"harness.certify.{module}"), name)
-    globals()[name] = value
-    return value
+    return lazy.resolve(__name__, _LAZY, name)
 
 
 __all__ = [

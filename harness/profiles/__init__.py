@@ -19,8 +19,9 @@ loader :mod:`harness.located_yaml` (pure core, shared with the scenario loader).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from harness import lazy
 
 if TYPE_CHECKING:
     from harness.profiles.builtin import list_profiles, load_profile
@@ -60,16 +61,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    return lazy.resolve(__name__, _LAZY, name)
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    return lazy.names(__name__, _LAZY)
 
 
 __all__ = [

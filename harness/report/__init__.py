@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness import lazy
 from harness.errors import HarnessError
 from harness.report.redaction import SecretLeakError, check_no_secrets
 
@@ -74,12 +75,7 @@ def __getattr__(name: str) -> Any:
     if name == "FORMATS":
         #: format name → (file name, renderer); imports every writer
         return {fmt: (file, _renderer(fmt)) for fmt, (file, _, _) in _WRITERS.items()}
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy.resolve(__name__, _LAZY, name)
 
 
 def write_reports(
