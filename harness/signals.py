@@ -154,6 +154,9 @@ def stop_on_signals() -> Iterator[None]:
         yield
         return
     previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    with _lock:
+        if not _first:  # a new command: a bare Ctrl-C of an earlier one is forgotten
+            STOPPING.clear()
     install()
     try:
         yield

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
+from harness import signals
 from harness.errors import HarnessError
 from harness.stunnelconf import StunnelConfig
 from harness.stunnelconf.logfacts import LogFacts, parse_log
@@ -214,8 +215,23 @@ class Registry:
         self._lock = threading.Lock()
 
     def add(self, item: Stoppable) -> None:
+        """Register ``item``; after a stop signal, stop it at once instead.
+
+        A start that was under way on a worker thread when the first stop signal
+        arrived finishes after the aborters ran (:func:`harness.signals.abort_everything`
+        stops only what is registered): registering first and then reading
+        :data:`harness.signals.STOPPING` leaves no gap, since the flag is set before
+        the aborters take their snapshot. The start then ends in
+        :class:`harness.signals.Interrupted`.
+        """
         with self._lock:
             self._live[id(item)] = item
+        if signals.STOPPING.is_set():
+            with contextlib.suppress(Exception):
+                item.stop()
+            self.discard(item)
+            signals.check_stopping()
+            raise HarnessError("stopped as it started: the run is stopping")
 
     def discard(self, item: Stoppable) -> None:
         with self._lock:

@@ -69,7 +69,11 @@ class HostStunnel(StunnelRun):
                 start_new_session=True,
                 cwd=cwd,
             )
-        REGISTRY.add(self)
+        try:
+            REGISTRY.add(self)
+        except BaseException:  # a stop signal between the start and the registration
+            self.stop()
+            raise
 
     def observe(self) -> Observation:
         code = self.proc.poll()

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -404,6 +405,7 @@ def test_local_non_loopback_refused_before_any_process(
 
 CHILD = """
 import os, sys
+from collections.abc import Iterator
 from pathlib import Path
 from harness.backends.stunnel_local import LocalStunnelBackend
 from harness.stunnelconf import parse_config
@@ -450,3 +452,73 @@ def test_interpreter_exit_stops_what_was_left_running(
     finally:
         if _alive(pid):
             os.kill(pid, signal.SIGTERM)
+
+
+# -- a start that finishes after the first stop signal ------------------------------
+
+
+@pytest.fixture
+def stopping() -> Iterator[None]:
+    """The process state right after a first SIGTERM (without running the aborters,
+    which would stop what other code in this worker registered)."""
+    from harness import signals
+
+    signals.reset_for_tests()
+    signals._first.append(signal.SIGTERM)
+    signals.STOPPING.set()
+    try:
+        yield
+    finally:
+        signals.reset_for_tests()
+
+
+def test_registry_registers_before_a_stop_signal() -> None:
+    """Negative control for the next test: no signal, the item is kept and running."""
+    registry = Registry()
+    item = Item(registry)
+    assert item.stops == 0 and registry.live() == [item]
+
+
+def test_an_item_registered_after_the_stop_signal_is_stopped_at_once(stopping: None) -> None:
+    """The aborters stopped what was registered when the signal came; a start under way
+    on a worker thread registers later and must not outlive the run."""
+    from harness.signals import Interrupted
+
+    registry = Registry()
+    with pytest.raises(Interrupted, match="SIGTERM"):
+        Item(registry)
+    assert registry.live() == []
+
+
+def _stunnels_of(conf: Path) -> list[str]:
+    found = subprocess.run(["pgrep", "-f", str(conf)], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_a_host_stunnel_started_while_stopping_is_not_left_running(
+    backend: LocalStunnelBackend, files: Path, stopping: None
+) -> None:
+    from harness.backends.stunnel_local import HostStunnel
+    from harness.signals import Interrupted
+
+    conf = files / "late.conf"
+    conf.write_text("foreground = yes\n" + server_conf(files, ""))
+    with pytest.raises(Interrupted):
+        HostStunnel("late", ["stunnel", str(conf)], files / "late.log")
+    assert _stunnels_of(conf) == []
+    assert stunnel_process.REGISTRY.live() == []
+
+
+def test_a_host_stunnel_started_normally_runs(backend: LocalStunnelBackend, files: Path) -> None:
+    """Negative control: the same start with no signal leaves a running stunnel (which
+    this test then stops)."""
+    from harness.backends.stunnel_local import HostStunnel
+
+    conf = files / "late.conf"
+    conf.write_text("foreground = yes\n" + server_conf(files, ""))
+    run = HostStunnel("late", ["stunnel", str(conf)], files / "late.log")
+    try:
+        assert _stunnels_of(conf) != []
+    finally:
+        run.stop()
+    assert _stunnels_of(conf) == []
