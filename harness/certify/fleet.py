@@ -241,9 +241,10 @@ class _Reader:
             secrets += [x for x in (fix.password, fix.raw_data) if x]
             fix = fix.logon
         baseline = self.file(doc.baseline, *at, "baseline")
-        if baseline is not None:
+        before = None
+        if baseline is not None:  # read now: its report directory is claimed later
             try:
-                load_report(baseline)
+                before = load_report(baseline)
             except HarnessError as exc:
                 raise LocatedError(self.where(*at, "baseline"), str(exc)) from None
         request = ServerRequest(
@@ -268,6 +269,7 @@ class _Reader:
             fix=fix,
             expiry_days=doc.expiry_days if doc.expiry_days is not None else defaults.expiry_days,
             baseline=baseline,
+            before=before,
             scope=doc.scope or defaults.scope,
         )
         return Counterparty(doc.name, request, tuple(secrets), doc.gentle, self.where(*at))

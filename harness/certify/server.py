@@ -50,6 +50,7 @@ from harness.runner.rundir import claim_report_dir, publish_item_files
 
 if TYPE_CHECKING:  # the FIX probe (tunnel, asyncio, FIX engine) loads only when used
     from harness.certify.diagnose import PortDiagnosis
+    from harness.certify.drift import Snapshot
     from harness.certify.fixlogon import FixLogon
 
 
@@ -73,6 +74,11 @@ class ServerRequest:
     scope: str = "full"
     expiry_days: int | None = None  # cert.expiry-horizon (None: the profile's)
     baseline: Path | None = None  # an earlier report.json: report the changes since
+    #: ``baseline`` already read (:func:`harness.certify.drift.load_report`); when
+    #: None and ``baseline`` is set, :func:`certify_server` reads it before it claims
+    #: the report directory, where the baseline usually lies (``--report-dir r
+    #: --baseline r/report.json``): read after the claim, it would be gone.
+    before: Snapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -106,8 +112,13 @@ def certify_server(request: ServerRequest, workdir: Path) -> ServerOutcome:
     FIX probe tunnels' configs and logs. The files with secrets (the generated
     must-refuse client keys, the FIX probe's PSK secrets file) live in a private 0700
     work directory outside it, deleted when the scan ends (harness.runner.rundir).
-    The previous run's report in ``workdir`` is removed first (see the module doc)."""
+    The previous run's report in ``workdir`` is removed first (see the module doc),
+    after the baseline report (often that very report) has been read."""
     _check_case(request)
+    if request.baseline is not None and request.before is None:
+        from harness.certify.drift import load_report
+
+        request = replace(request, before=load_report(request.baseline))
     claim_report_dir(workdir)
     with contextlib.suppress(FileNotFoundError):
         (workdir / PCAP_NAME).unlink()
@@ -232,7 +243,7 @@ def _certify_server(request: ServerRequest, workdir: Path, private: Path) -> Ser
         # as what the endpoint no longer does
         run = watch_annotate(run, scan, profile=request.profile, case=request.case,
                              trust=request.trust, expiry_days=request.expiry_days,
-                             baseline=request.baseline)  # fmt: skip
+                             baseline=request.baseline, before=request.before)  # fmt: skip
     if interrupted is not None:
         run = replace(run, interrupted=interrupted)
         return ServerOutcome(run, scan, 128 + signal.Signals[interrupted], pcap_path, headline)

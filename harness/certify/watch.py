@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.certify.expiry import check_expiry_horizon, gather
 from harness.certify.policy import TrustOptions
@@ -23,6 +24,9 @@ from harness.checks.model import RunResult
 from harness.checks.watch import EndpointFacts, SuiteOrder
 from harness.profiles import Profile
 from harness.tls.codes import format_code
+
+if TYPE_CHECKING:
+    from harness.certify.drift import Snapshot
 
 
 def endpoint_facts(scan: ServerScan) -> EndpointFacts:
@@ -49,9 +53,14 @@ def annotate(
     trust: TrustOptions,
     expiry_days: int | None = None,
     baseline: Path | None = None,
+    before: Snapshot | None = None,
     now: datetime | None = None,
 ) -> RunResult:
-    """``run`` with endpoint facts, the expiry check and (with a baseline) drift."""
+    """``run`` with endpoint facts, the expiry check and (with a baseline) drift.
+
+    ``before`` is the baseline report already read (the caller reads it before the
+    report directory, where it may lie, is claimed); without it ``baseline`` is
+    read here."""
     result = run.results[0]
     if scan.reachable and scan.accepted_versions():
         wire = scan.certificate_wire()
@@ -75,6 +84,7 @@ def annotate(
     if baseline is not None:
         from harness.certify.drift import compare, load_report, snapshot_of_run
 
-        drift = compare(load_report(baseline), snapshot_of_run(out), baseline=str(baseline))
+        old = before if before is not None else load_report(baseline)
+        drift = compare(old, snapshot_of_run(out), baseline=str(baseline))
         out = dataclasses.replace(out, drift=drift)
     return out

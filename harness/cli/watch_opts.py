@@ -47,11 +47,12 @@ def watch_fields(args: argparse.Namespace) -> dict[str, Any]:
         raise HarnessError("--fail-on-drift needs --baseline")
     if args.expiry_days is not None and args.expiry_days < 0:
         raise HarnessError("--expiry-days must be 0 or more")
-    if args.baseline is not None:
+    before = None
+    if args.baseline is not None:  # read now: the report directory is claimed later
         from harness.certify.drift import load_report
 
-        load_report(args.baseline)
-    return {"baseline": args.baseline, "expiry_days": args.expiry_days}
+        before = load_report(args.baseline)
+    return {"baseline": args.baseline, "before": before, "expiry_days": args.expiry_days}
 
 
 def load_output_meanwhile(formats: Iterable[str] = ()) -> None:

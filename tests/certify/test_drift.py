@@ -104,7 +104,8 @@ def test_fail_on_drift_sets_the_exit_code(
     leaves: tuple[tuple[Path, Path], tuple[Path, Path]],
 ) -> None:
     """Through the CLI: a compliant endpoint whose certificate was renewed stays exit
-    0, and exits 1 only with --fail-on-drift."""
+    0, and exits 1 only with --fail-on-drift; the baseline may be the report in the
+    very report directory the run writes to."""
     require_stunnel()
     port = free_port()
     base = [
@@ -124,10 +125,12 @@ def test_fail_on_drift_sets_the_exit_code(
         assert main([*base, "--report-dir", str(tmp_path / "a")]) == 0
         first = tmp_path / "a" / "report.json"
     with stunnel_server(tmp_path / "v2", port, *leaves[1], FOUR):
-        plain = main([*base, "--report-dir", str(tmp_path / "b"), "--baseline", str(first)])
         strict = main([*base, "--report-dir", str(tmp_path / "c"), "--baseline", str(first),
                        "--fail-on-drift"])  # fmt: skip
-    drift = json.loads((tmp_path / "b" / "report.json").read_text())["drift"]
+        # the usual workflow: the same report directory, its last report the baseline
+        # (read before the directory is claimed, which removes it)
+        plain = main([*base, "--report-dir", str(tmp_path / "a"), "--baseline", str(first)])
+    drift = json.loads(first.read_text())["drift"]
     assert {c["kind"] for c in drift["changes"]} == {"certificate"}
     assert (plain, strict) == (0, 1)
     assert main(["diff", str(first), str(first)]) == 0

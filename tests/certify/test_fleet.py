@@ -203,16 +203,17 @@ def test_control_compliant_fleet_exits_0_through_the_cli(
         code = main(["certify", "fleet", str(inv), "--report-dir", str(tmp_path / "r"),
                      "--no-progress"])  # fmt: skip
         assert code == 0, capsys.readouterr().out
-        # again, each against its first report: the dashboard shows no drift
+        doc = json.loads((tmp_path / "r" / "fleet.json").read_text())
+        assert (tmp_path / "r" / "fleet.html").is_file() and (tmp_path / "r" / "fleet.md").is_file()
+        # again into the same directory, each against its own last report there (read
+        # before its directory is claimed): the dashboard shows no drift
         again = write(tmp_path / "inv2.yaml", inv.read_text().replace(
             "case: 3b, scope: tls,", "case: 3b, scope: tls, baseline: r/{name}/report.json,"
         ).replace("{name}", "one", 1).replace("{name}", "two", 1))  # fmt: skip
-        second = main(["certify", "fleet", str(again), "--report-dir", str(tmp_path / "r2"),
+        second = main(["certify", "fleet", str(again), "--report-dir", str(tmp_path / "r"),
                        "--no-progress", "--format", "json"])  # fmt: skip
-    doc = json.loads((tmp_path / "r" / "fleet.json").read_text())
     assert doc["exit_code"] == 0 and [r["drift"] for r in doc["counterparties"]] == [None, None]
-    assert (tmp_path / "r" / "fleet.html").is_file() and (tmp_path / "r" / "fleet.md").is_file()
-    doc2 = json.loads((tmp_path / "r2" / "fleet.json").read_text())
+    doc2 = json.loads((tmp_path / "r" / "fleet.json").read_text())
     assert second == 0 and [r["drift"] for r in doc2["counterparties"]] == [0, 0]
 
 
