@@ -22,12 +22,24 @@ older versions, which held private keys) *before* anything else happens, so a ru
 that is interrupted, or killed outright, leaves either its own report (marked
 interrupted) or none. Only names the harness writes are removed, and ``artifacts/``
 only where a harness marker or report says the directory is the harness's.
+
+Earlier versions wrote secrets into the report directory; where the directory is the
+harness's, the claim removes them too (:data:`STALE_SECRET_DIRS`,
+:data:`STALE_SECRET_GLOBS`): ``must-refuse/`` (certify's generated client keys),
+``certify-fix-psk.txt`` (the FIX probe's PSK secret), top-level ``*.keylog`` files
+(TLS session keys), and the FIX probe tunnels' ``certify-fix*.conf``/``.log`` (a
+run publishes fresh, redacted ones). An ``evidence/`` pack is kept to be replaced
+when the new pack is written (it is signed and dated, and a run may write none),
+*unless* it holds TLS session keys (an old ``--include-keys`` pack, now refused under
+the report directory): its ``pack.json`` saying ``includes_session_keys: true``, or
+no readable ``pack.json`` to say otherwise, removes it. A user's other files stay.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -41,6 +53,17 @@ from harness.errors import HarnessError
 REPORT_FILES: tuple[str, ...] = ("report.json", "junit.xml", "report.html", "summary.md")
 #: Marks a directory the harness has written a run into.
 MARKER = ".fixs-harness-report"
+#: Directories with secrets that earlier versions wrote into the report directory.
+STALE_SECRET_DIRS: tuple[str, ...] = ("must-refuse",)
+#: Top-level files with secrets (or possibly unredacted copies) from earlier runs.
+STALE_SECRET_GLOBS: tuple[str, ...] = (
+    "certify-fix-psk.txt",
+    "*.keylog",
+    "certify-fix*.conf",
+    "certify-fix*.log",
+)
+#: The default evidence pack directory (``REPORT_DIR/evidence``).
+EVIDENCE_DIR = "evidence"
 #: Written by :func:`publish_item_files` in place of a secret.
 REDACTED = "***"
 
@@ -70,17 +93,39 @@ def claim_report_dir(report_dir: Path) -> None:
             with contextlib.suppress(OSError):
                 stale.unlink()
         if ours:
-            for name in ("artifacts", "pki"):
+            for name in ("artifacts", "pki", *STALE_SECRET_DIRS):
                 target = report_dir / name
                 if target.is_dir() and not target.is_symlink():
                     shutil.rmtree(target)
+            for pattern in STALE_SECRET_GLOBS:
+                for path in report_dir.glob(pattern):
+                    if path.is_file() or path.is_symlink():
+                        path.unlink()
+            evidence = report_dir / EVIDENCE_DIR
+            if evidence.is_dir() and not evidence.is_symlink() and _pack_has_keys(evidence):
+                shutil.rmtree(evidence)
         (report_dir / MARKER).write_text(
             "fixs-harness writes runs here; a run removes the previous run's reports,\n"
-            "artifacts/ and pki/ before it starts.\n",
+            "artifacts/, pki/ and any secret an earlier version left here before it starts.\n",
             encoding="utf-8",
         )
     except OSError as exc:
         raise HarnessError(f"cannot prepare the report directory {report_dir}: {exc}") from None
+
+
+def _pack_has_keys(directory: Path) -> bool:
+    """Whether the evidence pack in ``directory`` may hold TLS session keys: its
+    pack.json says so, or there is no readable pack.json to say it does not.
+    A directory that is no pack at all (no ``SHA256SUMS``, no ``pack.json``) is the
+    user's and is never judged to be ours."""
+    manifest = directory / "pack.json"
+    if not manifest.exists():
+        return (directory / "SHA256SUMS").exists()
+    try:
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        return doc["capture"]["includes_session_keys"] is not False
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return True
 
 
 @dataclass
