@@ -34,7 +34,11 @@ its row. Children that have not answered within :data:`STOP_GRACE` seconds are
 killed with their process groups. The :class:`FleetResult` is then returned with
 ``interrupted`` set, every counterparty in it: those that finished, those
 interrupted (never pass), and those never started ("not run"); the dashboard says
-INTERRUPTED and the CLI exits 128 + the signal.
+INTERRUPTED and the CLI exits 128 + the signal. A signal that lands while a child is
+being started cannot lose it: the worker is in ``running`` before it forks, the fork
+runs with the stop signals blocked (:meth:`_Worker.start`), and a row is recorded
+before its worker leaves ``running``; whatever has no row when the fleet winds down
+gets "not run: interrupted by SIGNAL".
 
 **Gentle mode** for counterparties that rate-limit: at most ``per_host_limit``
 probe connections open at once to one host (counterparties sharing that host run
@@ -499,6 +503,13 @@ class _Worker:
     exits. A child that crashes (even in native code) or hangs past the deadline
     is one row, never the run: the parent reads the pipe, sees the exit status,
     and kills the child's process group when the deadline passes.
+
+    Made in two steps so that a stop signal can never leave a child untracked: the
+    parent creates the worker (no process yet), puts it in its ``running`` list, and
+    only then calls :meth:`start`, which forks with the stop signals blocked (a
+    signal arriving meanwhile is delivered right after, once ``process`` knows the
+    child's pid). A worker never started has no child; it is dropped from ``running``
+    and its counterparty gets a "not run" row.
     """
 
     def __init__(self, cp: Counterparty, work: Callable[[], FleetRow]) -> None:
@@ -508,17 +519,33 @@ class _Worker:
         self.cp = cp
         self.started = time.monotonic()
         self.row: FleetRow | None = None
+        self.forked = False
         self._eof = False
-        self._recv, send = ctx.Pipe(duplex=False)
+        self._recv, self._send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
-            target=_child, args=(send, cp, work), name=f"fleet-{cp.name}", daemon=True
+            target=_child, args=(self._send, cp, work), name=f"fleet-{cp.name}", daemon=True
         )
-        self.process.start()
-        send.close()
+
+    def start(self) -> None:
+        """Fork the child (the stop signals blocked in this thread meanwhile)."""
+        import signal
+
+        from harness.signals import STOP_SIGNALS
+
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            self.started = time.monotonic()
+            self.process.start()
+            self.forked = True
+            self._send.close()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def poll(self) -> bool:
         """True once the child is over: its row read, or its end of the pipe closed
         without one (it crashed)."""
+        if not self.forked:
+            return False
         if self.row is None and not self._eof:
             try:
                 if self._recv.poll():
@@ -534,6 +561,10 @@ class _Worker:
         """Kill the child and everything it started (its own process group)."""
         import signal
 
+        if not self.forked:
+            self._recv.close()
+            self._send.close()
+            return
         pid = self.process.pid
         if pid is not None and self.process.is_alive():
             try:
@@ -553,7 +584,12 @@ class _Worker:
 
 
 def _child(send: Any, cp: Counterparty, work: Callable[[], FleetRow]) -> None:
+    import signal
+
+    from harness.signals import STOP_SIGNALS
+
     os.setpgid(0, 0)  # its own process group: the parent can stop all it starts
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by start()
     t0 = time.monotonic()
     try:
         row = work()
@@ -602,14 +638,19 @@ def run_fleet(
                 gentle = host in gentle_hosts
                 if gentle and host in busy_hosts:
                     continue
+                pace = delay if gentle else 0.0
+                worker = _Worker(
+                    cp,
+                    lambda cp=cp, pace=pace: _work(cp, options, write, certify, pace),  # type: ignore[misc]
+                )
+                # tracked before it forks (see _Worker): a stop signal anywhere here
+                # leaves the counterparty pending, or its worker in running
+                running.append(worker)
                 pending.remove(cp)
                 if gentle:
                     busy_hosts.add(host)
                 notify("start", None)
-                pace = delay if gentle else 0.0
-                running.append(
-                    _Worker(cp, lambda cp=cp, pace=pace: _work(cp, options, write, certify, pace))  # type: ignore[misc]
-                )
+                worker.start()
             time.sleep(0.005)
             now = time.monotonic()
             for worker in list(running):
@@ -624,15 +665,14 @@ def run_fleet(
                     )
                 else:
                     continue
+                rows[worker.cp.name] = row  # the row first: then it leaves running
                 running.remove(worker)
                 busy_hosts.discard(worker.cp.request.host)
-                rows[worker.cp.name] = row
                 notify("done", row)
     except KeyboardInterrupt as exc:
         interrupted = getattr(exc, "signame", "SIGINT")
         _wind_down(running, rows, notify, interrupted)
-        for cp in pending:
-            rows[cp.name] = _error_row(cp, f"not run: interrupted by {interrupted}", 0.0)
+        _complete_rows(counterparties, rows, interrupted)
     finally:
         for worker in running:  # nothing is left behind
             worker.stop()
@@ -651,6 +691,16 @@ def run_fleet(
 STOP_GRACE = 10.0
 
 
+def _complete_rows(
+    counterparties: Sequence[Counterparty], rows: dict[str, FleetRow], signame: str
+) -> None:
+    """Give every counterparty without a row (still pending, or its worker never
+    forked) a "not run: interrupted by SIGNAME" row: the dashboard lists them all."""
+    for cp in counterparties:
+        if cp.name not in rows:
+            rows[cp.name] = _error_row(cp, f"not run: interrupted by {signame}", 0.0)
+
+
 def _wind_down(
     running: list[_Worker], rows: dict[str, FleetRow], notify: Observer, signame: str
 ) -> None:
@@ -661,7 +711,11 @@ def _wind_down(
     import signal
 
     signum = signal.Signals[signame]
-    for worker in running:
+    for worker in list(running):
+        if not worker.forked or worker.cp.name in rows:  # no child, or its row is in
+            worker.stop()
+            running.remove(worker)
+            continue
         pid = worker.process.pid
         if pid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -255,3 +255,47 @@ def test_gentle_mode_spaces_connections_to_a_host(pki: TestPKI, tmp_path: Path) 
     assert sum(burst_gaps) < 0.05 * len(burst_gaps)  # control: bursts
     assert min(burst_gaps) < 0.02
     assert gate.wait_turn("127.0.0.1") == 0.0  # pacing removed after the run
+
+
+# -- a stop signal while the fleet starts a child -------------------------------------
+
+
+def test_signal_landing_in_process_start_leaves_every_counterparty_a_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop signal raised inside the fork of the second counterparty's child (before
+    the child exists): the first counterparty's child sends its row, the second
+    and the one still pending are each "not run: interrupted by SIGINT", none is
+    missing from the dashboard, no child is left. No endpoint is contacted: the
+    certification is a stand-in that raises (its row is a harness error)."""
+    import multiprocessing.process
+
+    real_start = multiprocessing.process.BaseProcess.start
+
+    def start(self: Any) -> None:
+        if self.name == "fleet-second":
+            raise KeyboardInterrupt
+        real_start(self)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
+    closed = free_port()
+    inv = write(tmp_path / "inv.yaml", "counterparties:\n" + "".join(
+        f"  - {{name: {n}, address: '127.0.0.1:{closed}'}}\n" for n in ("first", "second", "third")
+    ))  # fmt: skip
+
+    def certify(request: Any, workdir: Path) -> Any:  # in the first child only
+        raise RuntimeError("stand-in")
+
+    def wait_for_first(event: str, row: Any) -> None:
+        if event == "start":  # let the first child finish before the second starts
+            time.sleep(0.2)
+
+    result = run_fleet(load_inventory(inv), FleetOptions(report_dir=tmp_path / "r", concurrency=2),
+                       write=write_reports, certify=certify, observer=wait_for_first)  # fmt: skip
+    rows = {r.name: r for r in result.rows}
+    assert result.interrupted == "SIGINT"
+    assert list(rows) == ["first", "second", "third"]
+    assert rows["second"].error == rows["third"].error == "not run: interrupted by SIGINT"
+    # its child ran (the stand-in's error), or was stopped by the forwarded signal
+    assert rows["first"].error is not None and not rows["first"].error.startswith("not run")
+    assert [c for c in multiprocessing.active_children() if c.name.startswith("fleet-")] == []
