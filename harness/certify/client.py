@@ -33,8 +33,9 @@ run's report is removed before anything else happens.
 
 Stopping. SIGINT, SIGTERM and SIGHUP (:mod:`harness.signals`) end the rounds: the
 listener and the round's connection are closed, the round under way is dropped, and
-the rounds that finished are judged into a report marked ``interrupted``; the CLI
-exits 128 + the signal. Used from a worker thread, the rounds also stop once
+the rounds that finished are judged into a report marked ``interrupted`` whose
+result's error is "interrupted by SIGNAL" (so its verdict is never pass, even when
+the signal came after the last round); the CLI exits 128 + the signal. Used from a worker thread, the rounds also stop once
 :data:`harness.signals.STOPPING` is set (they poll it every
 :data:`_POLL` seconds).
 """
@@ -405,6 +406,9 @@ def _certify_client(
         started=started,
         finished=finished,
         artifacts=artifacts,
+        # as certify server: an interrupted run is never a pass, even when the signal
+        # came after the last round and every check passed
+        error=f"interrupted by {interrupted}" if interrupted is not None else None,
     )
     if interrupted is not None:
         run = replace(run, interrupted=interrupted)

@@ -323,3 +323,41 @@ def test_stop_ends_the_rounds_in_a_worker_thread(
     assert outcome.root_ca == pki.root_ca_path and not (report / "root-ca.pem").exists()
     assert not [p for p in report.rglob("*") if p.suffix in (".key", ".pem")]
     assert (pki.directory / "manifest.json").is_file()
+
+
+class _RoundsThenSignal:
+    """The four rounds, then a stop signal as the loop over them ends (the signal
+    landing after the last round finished); later iterations are plain."""
+
+    def __init__(self, rounds: tuple[str, ...]) -> None:
+        self.rounds, self.armed = rounds, True
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.rounds
+        if self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+
+
+def test_signal_after_the_last_round_is_never_a_pass(
+    pki: TestPKI, guide: Profile, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compliant client (the s_client of the control above, exit 0 there) whose
+    four rounds all finished before the stop signal: the report is interrupted, its
+    result's error "interrupted by SIGINT", its verdict inconclusive, never pass
+    (like ``certify server``)."""
+    import harness.certify.client as client
+
+    monkeypatch.setattr(client, "ROUNDS", _RoundsThenSignal(client.ROUNDS))
+    args = ("-CAfile", pki.root_ca_path, "-verify_return_error", "-verify_ip", "127.0.0.1",
+            "-tls1_2", "-cipher", GUIDE_CIPHERS, "-servername", "fix-server.test",
+            "-cert", pki.client_rsa.cert_path, "-key", pki.client_rsa.key_path)  # fmt: skip
+    with harness_server(guide, pki, workdir) as (port, out):
+        drive(port, lambda: s_client(port, *args))
+    outcome = out["o"]
+    assert list(outcome.wires) == ["valid", "wrong-host", "unrelated-ca", "expired"]
+    assert outcome.run.interrupted == "SIGINT" and outcome.exit_code == 130
+    assert "fail" not in {v.value for v in checks_of(outcome).values()}  # all judged
+    (result,) = outcome.run.results
+    assert result.error == "interrupted by SIGINT"
+    assert result.verdict is Verdict.INCONCLUSIVE and outcome.run.verdict is not Verdict.PASS
