@@ -11,7 +11,7 @@ pyproject.toml ``[tool.importlinter]``, no exception list):
    ``signals``
 4. orchestration: ``scenario``, ``runner``, ``checks``, ``certify``
 5. output: ``report`` (imports only the result model: ``checks.model``,
-   ``checks.fleetmodel``, ``checks.watch``, and ``errors``), ``evidence``
+   ``checks.fleetmodel``, ``checks.watch``, ``errors`` and ``lazy``), ``evidence``
 6. entry points: ``cli``, ``pytest_plugin``, ``tools`` (developer tools); nothing
    imports ``cli`` or ``pytest_plugin`` but ``__main__`` (``python -m harness``)
 """

@@ -41,7 +41,9 @@ STOPPING = threading.Event()
 _first: list[int] = []
 _later: list[int] = []
 _aborters: list[Callable[[], None]] = []
-_lock = threading.Lock()
+# re-entrant: the handler runs on the main thread between two bytecodes, maybe while
+# that thread holds the lock (stop_reason() during clean-up and a second signal)
+_lock = threading.RLock()
 
 
 class Interrupted(KeyboardInterrupt):

@@ -33,7 +33,8 @@ def test_a_named_command_gets_only_its_parser() -> None:
     assert _commands(build_parser(["certify", "server", "127.0.0.1:1"])) == ["certify"]
     assert _commands(build_parser(["-v", "run", "x.yaml"])) == ["run"]
     # negative controls: no command, an unknown one, or no arguments: every command
-    for argv in ([], ["--version"], ["no-such-command"], None):
+    # and the top-level help asked for before the command word
+    for argv in ([], ["--version"], ["no-such-command"], None, ["-h", "run"], ["--help", "run"]):
         assert _commands(build_parser(argv)) == list(COMMAND_MODULES)
 
 
@@ -45,6 +46,8 @@ def test_a_named_command_gets_only_its_parser() -> None:
         ["certify", "server", "127.0.0.1:1", "--no-such-flag"],
         ["certify", "--help"],
         ["run", "--help"],
+        ["-h", "run"],
+        ["-v", "--help", "certify"],
         ["dissect"],
     ],
 )

@@ -60,7 +60,10 @@ class HostStunnel(StunnelRun):
     ) -> None:
         self.name = name
         self.log_path = log_path
-        with open(log_path, "wb") as log_fh:
+        log_fh = open(log_path, "wb")  # noqa: SIM115 (closed below on every path)
+        try:
+            # the start and the registration in one try: a stop signal between them
+            # (or a start that finished after it, see Registry.add) stops the process
             self.proc = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
@@ -69,11 +72,13 @@ class HostStunnel(StunnelRun):
                 start_new_session=True,
                 cwd=cwd,
             )
-        try:
             REGISTRY.add(self)
-        except BaseException:  # a stop signal between the start and the registration
-            self.stop()
+        except BaseException:
+            if getattr(self, "proc", None) is not None:
+                self.stop()
             raise
+        finally:
+            log_fh.close()
 
     def observe(self) -> Observation:
         code = self.proc.poll()

@@ -238,7 +238,10 @@ def judge_start(
     """
     facts = parse_log(obs.log)
     if obs.ended or facts.configuration_failed:
-        how = describe_exit(obs.exit_code) if obs.exit_code is not None else "still running"
+        if obs.exit_code is not None:
+            how = describe_exit(obs.exit_code)
+        else:  # ended with no status (a container removed under us), or still running
+            how = "exit status unknown" if obs.ended else "still running"
         summary = "exited during start-up" if obs.ended else "refused its config"
         return Failed(f"{summary} ({how})", tuple(facts.startup_errors))
     bound = facts.bound_addresses()
@@ -286,6 +289,7 @@ def wait_ready(
 
     Raises:
         StunnelStartError: stunnel failed, or was not ready within ``timeout``.
+        harness.signals.Interrupted: a stop signal arrived before it was ready.
     """
     deadline = time.monotonic() + timeout
     delay = 0.005
@@ -294,6 +298,10 @@ def wait_ready(
         verdict = judge_start(obs, services, held)
         if isinstance(verdict, Ready):
             return verdict.bound
+        if signals.STOPPING.is_set():
+            # the clean-up of a stop signal is stopping this stunnel: an interruption,
+            # not a start failure of the config
+            signals.check_stopping()
         if isinstance(verdict, Failed):
             if not obs.ended:
                 run.wait_exit(5.0)

@@ -47,8 +47,15 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def _command_word(argv: Sequence[str]) -> str | None:
     """The sub-command an argument list names: its first word that is not an option
-    (the top-level options, ``-v`` and ``--version``, take no value)."""
-    return next((word for word in argv if not word.startswith("-")), None)
+    (the top-level options, ``-v`` and ``--version``, take no value). None when the
+    top-level help is asked for before it (``fixs-harness -h run`` lists every
+    command)."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

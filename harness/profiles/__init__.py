@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 # one of its submodules such as ``harness.profiles.codes`` (which the check model
 # needs), must not import the loader and its pydantic models. The names below are
 # resolved on first use (PEP 562); the built-in profiles load without pydantic
-# (harness.profiles.loader, ``_builtin_profile``).
+# (harness.profiles.builtin, ``_builtin_profile``).
 _LAZY = {
     "TLS_VERSIONS": "codes",
     "TLS_VERSION_CODES": "codes",

@@ -101,6 +101,12 @@ def test_an_ended_process_fails_even_with_every_service_bound() -> None:
     assert verdict == Failed("exited during start-up (killed by signal SIGKILL)", ())
 
 
+def test_an_ended_run_without_a_status_says_so() -> None:
+    """A container removed under us has ended with no exit status: not "still running"."""
+    verdict = judge_start(Observation(LOG, ended=True), ["FIX server"], held)
+    assert verdict == Failed("exited during start-up (exit status unknown)", ())
+
+
 def test_configuration_failed_fails_while_still_running() -> None:
     verdict = judge_start(Observation(FAILED), ["srv"], held)
     assert isinstance(verdict, Failed)
@@ -470,6 +476,15 @@ def stopping() -> Iterator[None]:
         yield
     finally:
         signals.reset_for_tests()
+
+
+def test_wait_ready_is_interrupted_not_a_start_failure(stopping: None) -> None:
+    """A stunnel the clean-up kills during start-up reads as the interruption it is
+    (the same observation without a signal is a start failure, tests above)."""
+    from harness.signals import Interrupted
+
+    with pytest.raises(Interrupted, match="SIGTERM"):
+        wait_ready(Scripted(Observation(LOG, ended=True, exit_code=-15)), ["FIX server"], 5.0)
 
 
 def test_registry_registers_before_a_stop_signal() -> None:
