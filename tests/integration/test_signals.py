@@ -20,8 +20,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -104,6 +106,15 @@ def _containers_of(pid: int) -> list[str]:
     ]
 
 
+def _drain(stream: IO[str] | None, into: list[str]) -> None:
+    """Keep what a pipe delivers, a character at a time (pytest's progress dots come
+    without a line end)."""
+    if stream is None:
+        return
+    for char in iter(lambda: stream.read(1), ""):
+        into.append(char)
+
+
 class Watched:
     """A command under test: what it started, recorded while it ran."""
 
@@ -114,6 +125,23 @@ class Watched:
         )
         self.pids: set[int] = set()
         self.ports: set[int] = set()
+        # what it printed so far, read as it comes (readiness conditions look at it)
+        self._out: list[str] = []
+        self._err: list[str] = []
+        self._readers = [
+            threading.Thread(target=_drain, args=(self.proc.stdout, self._out), daemon=True),
+            threading.Thread(target=_drain, args=(self.proc.stderr, self._err), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @property
+    def out(self) -> str:
+        return "".join(self._out)
+
+    @property
+    def err(self) -> str:
+        return "".join(self._err)
 
     def sample(self) -> None:
         kids = _descendants(self.proc.pid)
@@ -128,7 +156,9 @@ class Watched:
             if ready():  # type: ignore[operator]
                 return
             if self.proc.poll() is not None:
-                pytest.fail(f"the command ended first: {self.proc.communicate()}")
+                for reader in self._readers:
+                    reader.join(10)
+                pytest.fail(f"the command ended first: {self.out} {self.err}")
             time.sleep(0.05)
         self.proc.kill()
         pytest.fail("the command never got going")
@@ -140,12 +170,14 @@ class Watched:
                 self.sample()
             self.proc.send_signal(sig)
         try:
-            out, err = self.proc.communicate(timeout=90)
+            self.proc.wait(timeout=90)
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait()
-        return self.proc.returncode, out, err
+            for reader in self._readers:
+                reader.join(10)
+        return self.proc.returncode, self.out, self.err
 
     def leftovers(self) -> dict[str, object]:
         """What this command started that is still there (all must be empty)."""
@@ -170,9 +202,15 @@ def _old_report(report: Path) -> None:
 
 
 def _started_items(report: Path, watched: Watched) -> bool:
+    """Stunnels are running and at least one item has been recorded as finished: the
+    run's per-item line (``[1/8] guide-1a…: pass``, printed after the result is
+    kept) or pytest's first progress mark. (Published artifacts are not enough: an
+    item publishes them before it returns, and one still returning when the signal
+    lands is, rightly, not a result.)"""
     stunnels = [p for p in watched.pids if _alive(p)]
-    finished = list(report.glob("artifacts/guide-*/*/server.log"))
-    return bool(stunnels) and bool(finished)
+    run_line = re.search(r"^\[\d+/\d+\] ", watched.err, re.M) is not None
+    pytest_mark = re.search(r"^[.FE]", watched.out, re.M) is not None
+    return bool(stunnels) and (run_line or pytest_mark)
 
 
 @pytest.mark.parametrize(
