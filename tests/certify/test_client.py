@@ -91,12 +91,17 @@ def drive(port: int, connect: Callable[[], None]) -> None:
         connect()
 
 
+def compliant_client(pki: TestPKI) -> tuple[str | Path, ...]:
+    """s_client flags of a client that does everything the guide asks (case 1b)."""
+    return ("-CAfile", pki.root_ca_path, "-verify_return_error", "-verify_ip", "127.0.0.1",
+            "-tls1_2", "-cipher", GUIDE_CIPHERS, "-servername", "fix-server.test",
+            "-cert", pki.client_rsa.cert_path, "-key", pki.client_rsa.key_path)  # fmt: skip
+
+
 def test_s_client_hello_reported_and_ip_checked(
     pki: TestPKI, guide: Profile, workdir: Path
 ) -> None:
-    args = ("-CAfile", pki.root_ca_path, "-verify_return_error", "-verify_ip", "127.0.0.1",
-            "-tls1_2", "-cipher", GUIDE_CIPHERS, "-servername", "fix-server.test",
-            "-cert", pki.client_rsa.cert_path, "-key", pki.client_rsa.key_path)  # fmt: skip
+    args = compliant_client(pki)
     with harness_server(guide, pki, workdir) as (port, out):
         drive(port, lambda: s_client(port, *args))
     outcome = out["o"]
@@ -349,9 +354,7 @@ def test_signal_after_the_last_round_is_never_a_pass(
     import harness.certify.client as client
 
     monkeypatch.setattr(client, "ROUNDS", _RoundsThenSignal(client.ROUNDS))
-    args = ("-CAfile", pki.root_ca_path, "-verify_return_error", "-verify_ip", "127.0.0.1",
-            "-tls1_2", "-cipher", GUIDE_CIPHERS, "-servername", "fix-server.test",
-            "-cert", pki.client_rsa.cert_path, "-key", pki.client_rsa.key_path)  # fmt: skip
+    args = compliant_client(pki)
     with harness_server(guide, pki, workdir) as (port, out):
         drive(port, lambda: s_client(port, *args))
     outcome = out["o"]
