@@ -62,6 +62,9 @@ class CaptureResult:
         fallback_reason: why ``auto`` did not sniff (None when it did, or when
             the method was forced).
         errors: relay errors seen by the tap (e.g. upstream refused).
+        lost: None when the capture kept every frame, else what it lost (the
+            sniffer's kernel drops): then the capture is not whole and no verdict
+            may rest on it.
     """
 
     pcap_path: Path
@@ -70,6 +73,7 @@ class CaptureResult:
     keylog_path: Path | None = None
     fallback_reason: str | None = None
     errors: tuple[str, ...] = ()
+    lost: str | None = None
 
     def handshakes(self) -> list[Handshake]:
         """Dissect the capture: one Handshake per TCP connection to the server."""
@@ -149,17 +153,19 @@ class CaptureSession:
         if self.result is not None:
             return self.result
         errors: tuple[str, ...] = ()
+        lost: str | None = None
         try:
             if self._tap is not None:
                 self._tap.wait_idle(timeout)
                 errors = tuple(self._tap.errors)
             elif self._sniffer is not None:
                 self._sniffer.stop(timeout)
+                lost = self._sniffer.lost
         finally:
             self._stop()
         keylog = self._keylog_written()
         self.result = CaptureResult(
-            self.pcap_path, self.method, self.server, keylog, self.fallback_reason, errors
+            self.pcap_path, self.method, self.server, keylog, self.fallback_reason, errors, lost
         )
         return self.result
 

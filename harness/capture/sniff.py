@@ -13,12 +13,26 @@ sniffer reads through scapy's ``L2Socket``, which drops the outgoing copy (as
 libpcap does on loopback), and writes the frames itself under the interface's one
 link type (Ethernet on ``lo``), so the pcap has neither duplicates nor mixed link
 types.
+
+Nothing is lost at the end. The frames are read raw (no scapy dissection per
+packet) by the sniffer's own thread; :meth:`LoopbackSniffer.stop` waits until the
+kernel's queue is empty and the wire has been quiet for a moment, and the thread
+reads whatever is still queued before it ends. A starved reading thread (a loaded
+machine) therefore delays the capture, it does not cut it: with scapy's
+``AsyncSniffer``, stopping dropped the queued frames and a run kept the SYN of a
+connection and none of its data. What the kernel itself had to drop (its receive
+buffer full) is counted (``PACKET_STATISTICS``) and reported as :attr:`lost`, which
+makes the capture unusable for a verdict.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import select
 import socket
+import struct
+import termios
 import threading
 import time
 from pathlib import Path
@@ -32,6 +46,15 @@ LOOPBACK_IFACE = "lo"
 #: ARPHRD_ETHER and ARPHRD_LOOPBACK: the kernel hands over frames with an Ethernet
 #: header (zero MAC addresses on lo), so the pcap's link type is Ethernet.
 _ETHERNET_FRAMED = (1, 772)
+
+_SOL_PACKET = 263
+_PACKET_STATISTICS = 6  # struct tpacket_stats {unsigned tp_packets, tp_drops}
+_SO_RCVBUFFORCE = 33  # as root, past net.core.rmem_max
+#: The receive buffer asked for (the kernel doubles it): room for a few thousand
+#: handshake-sized frames while the reading thread waits for its turn.
+RECEIVE_BUFFER = 8 * 1024 * 1024
+#: Larger than any frame on lo (MTU 65536 plus the Ethernet header).
+_MAX_FRAME = 1 << 17
 
 
 def sniff_unavailable_reason() -> str | None:
@@ -56,28 +79,44 @@ class LoopbackSniffer:
     Args:
         port: the TLS server's port (both directions are kept).
         pcap_path: where :meth:`stop` writes the capture.
-        settle: on stop, how long the capture must have been quiet before the
-            sniffer is stopped, so the last FIN/RST are in (bounded by ``timeout``).
+        settle: on stop, how long the wire must have been quiet (and the kernel's
+            queue empty) before the sniffer stops, so the last FIN/RST are in
+            (bounded by ``timeout``).
+        receive_buffer: the socket's receive buffer, in bytes.
+
+    Attributes:
+        lost: after :meth:`stop`, None when every frame was kept, else what the
+            kernel dropped (the capture cannot be trusted to be whole).
     """
 
     def __init__(
-        self, port: int, pcap_path: Path, *, settle: float = 0.2, iface: str | None = None
+        self,
+        port: int,
+        pcap_path: Path,
+        *,
+        settle: float = 0.2,
+        iface: str | None = None,
+        receive_buffer: int = RECEIVE_BUFFER,
     ) -> None:
         self.port = port
         self.iface = iface or LOOPBACK_IFACE
         self.pcap_path = pcap_path
+        self.lost: str | None = None
         self._settle = settle
-        self._sniffer: Any = None
+        self._receive_buffer = receive_buffer
         self._socket: Any = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._frames: list[tuple[float, bytes]] = []
         self._last_packet = time.monotonic()
-        self._started = threading.Event()
-
-    def _seen(self, _pkt: Any) -> None:
-        self._last_packet = time.monotonic()
+        self._error: str | None = None
 
     def start(self, timeout: float = 5.0) -> LoopbackSniffer:
+        """Open the socket (frames queue from here on) and start the reading thread.
+
+        ``timeout`` is kept for callers; the socket is ready when this returns."""
+        del timeout
         from scapy.arch.linux import L2Socket
-        from scapy.sendrecv import AsyncSniffer
 
         try:
             # L2Socket (unlike the L2ListenSocket sniff() opens by default) drops the
@@ -91,54 +130,96 @@ class LoopbackSniffer:
             raise HarnessError(
                 f"cannot sniff on {self.iface}: hardware type {hatype} not supported"
             )
+        try:
+            sock.ins.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, self._receive_buffer)
+        except OSError:  # not root: as much as net.core.rmem_max allows
+            with contextlib.suppress(OSError):
+                sock.ins.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._receive_buffer)
         self._socket = sock
-        self._sniffer = AsyncSniffer(
-            opened_socket=sock,
-            store=True,
-            prn=self._seen,
-            started_callback=self._started.set,
+        self._kernel_counts()  # reading resets the counters: count from here on
+        self._thread = threading.Thread(
+            target=self._read_loop, name=f"sniff-{self.port}", daemon=True
         )
         try:
-            self._sniffer.start()
-        except Exception as exc:
-            sock.close()
+            self._thread.start()
+        except RuntimeError as exc:
+            self._thread = None
+            self._halt()
             raise HarnessError(f"cannot sniff on {self.iface}: {exc}") from exc
-        deadline = time.monotonic() + timeout
-        while not self._started.wait(0.02):
-            thread = getattr(self._sniffer, "thread", None)
-            if thread is not None and not thread.is_alive():  # died before it started
-                error = getattr(self._sniffer, "exception", None) or "sniffer thread exited"
-                self._halt()
-                raise HarnessError(f"cannot sniff on {self.iface}: {error}")
-            if time.monotonic() > deadline:
-                self._halt()
-                raise HarnessError(f"sniffer on {self.iface} did not start within {timeout}s")
         return self
 
-    def _halt(self) -> list[Any]:
-        sniffer, self._sniffer = self._sniffer, None
-        if sniffer is None:
-            return []
-        with contextlib.suppress(Exception):
-            if sniffer.running:
-                sniffer.stop(join=True)
-        with contextlib.suppress(Exception):
-            sniffer.join(5.0)
+    # -- the reading thread -----------------------------------------------------------
+    def _read_loop(self) -> None:
+        sock = self._socket
+        try:
+            while not self._stopping.is_set():
+                if select.select([sock.ins], [], [], 0.05)[0]:
+                    self._read_one()
+            while self._queued():  # what arrived before the stop, still queued
+                self._read_one()
+        except Exception as exc:  # the socket failed: say so, do not hang the stop
+            self._error = f"the capture socket failed: {exc}"
+
+    def _read_one(self) -> None:
+        _, data, ts = self._socket.recv_raw(_MAX_FRAME)
+        if data is None:  # the outgoing copy of a loopback packet
+            return
+        self._frames.append((float(ts if ts is not None else time.time()), bytes(data)))
+        self._last_packet = time.monotonic()
+
+    def _queued(self) -> int:
+        """Bytes of the next frame waiting in the kernel's queue (0: none)."""
+        raw = fcntl.ioctl(self._socket.ins.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        return int(struct.unpack("i", raw)[0])
+
+    def _kernel_counts(self) -> tuple[int, int]:
+        """(frames queued, frames dropped) since the last call (reading resets them)."""
+        raw = self._socket.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
+        packets, drops = struct.unpack("II", raw)
+        return packets, drops
+
+    # -- stopping ---------------------------------------------------------------------
+    def _halt(self) -> list[tuple[float, bytes]]:
+        self._stopping.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(5.0)
+            if thread.is_alive():
+                self._error = "the capture thread did not finish reading within 5 s"
         sock, self._socket = self._socket, None
-        if sock is not None:  # scapy closes only the sockets it opened itself
+        if sock is not None:
+            with contextlib.suppress(Exception):
+                packets, drops = struct.unpack(
+                    "II", sock.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
+                )
+                if drops:
+                    self.lost = (
+                        f"the kernel dropped {drops} of {packets + drops} frame(s) "
+                        "(the capture socket's receive buffer was full)"
+                    )
             with contextlib.suppress(Exception):
                 sock.close()
-        return list(sniffer.results or [])
+        if self._error and self.lost is None:
+            self.lost = self._error
+        frames, self._frames = self._frames, []
+        return frames
 
     def stop(self, timeout: float = 5.0) -> int:
-        """Wait for the traffic to settle, stop, write the pcap; returns packet count."""
+        """Wait for the traffic to settle, stop, write the pcap; returns the frame count."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and time.monotonic() - self._last_packet < self._settle:
+        while time.monotonic() < deadline and (
+            time.monotonic() - self._last_packet < self._settle or self._pending()
+        ):
             time.sleep(0.02)
-        packets = self._halt()
+        frames = self._halt()
         # On lo the kernel hands over Ethernet-framed packets (zero MAC addresses).
-        frames = ((float(p.time), bytes(p)) for p in packets)
-        return write_frames(self.pcap_path, frames, linktype=LINKTYPE_ETHERNET)
+        return write_frames(self.pcap_path, iter(frames), linktype=LINKTYPE_ETHERNET)
+
+    def _pending(self) -> bool:
+        try:
+            return self._socket is not None and self._queued() > 0
+        except OSError:
+            return False
 
     def close(self) -> None:
         """Stop without writing (error paths)."""

@@ -107,6 +107,7 @@ class Observation:
 
     handshake: Handshake | None = None
     handshake_missing: str | None = None  # why there is no handshake
+    capture_gap: str | None = None  # frames the capture lost (kernel drops): not whole
     client_log: LoggedConnection | None = None  # None: no connection logged
     server_log: LoggedConnection | None = None
     fix: FixOutcome | None = None  # None: no conversation ran
@@ -121,6 +122,10 @@ class Observation:
 
     def unusable(self) -> str | None:
         """Why the captured handshake cannot be judged, or None when it can."""
+        if self.capture_gap:
+            # a frame lost anywhere (the fatal alert, a FIN) may change what the
+            # handshake seems to say: nothing on the wire can be judged
+            return f"capture incomplete: {self.capture_gap}"
         hs = self.handshake
         if hs is None:
             return self.handshake_missing or "no handshake captured"

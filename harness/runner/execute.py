@@ -130,6 +130,7 @@ class ScenarioRun:
         return Observation(
             handshake=self.handshake,
             handshake_missing=self.handshake_missing,
+            capture_gap=self.capture.lost if self.capture is not None else None,
             client_log=_logged(self.first_connection("client")),
             server_log=_logged(self.first_connection("server")),
             fix=fix,

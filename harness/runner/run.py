@@ -31,6 +31,7 @@ from pathlib import Path
 
 from harness import __version__, signals
 from harness.backends.base import TunnelStartError
+from harness.capture import CaptureResult
 from harness.checks.evaluate import evaluate
 from harness.checks.facts import certificates_of, host_facts, negotiated_of
 from harness.checks.guidance import annotate
@@ -55,6 +56,20 @@ from harness.scenario import Scenario, load_scenario
 from harness.scenario.loader import scenario_files
 from harness.scenario.matrix import expand_matrix
 from harness.stunnelconf.semantics import parse_psk_secrets
+
+
+def _capture_note(capture: CaptureResult) -> Note:
+    """How the TLS leg was captured (the wire every verdict rests on), and what the
+    capture lost, if anything."""
+    if capture.method == "sniff":
+        text = "live capture on the loopback interface (the real TCP segments)"
+    else:
+        text = "the tap relay between the tunnels (TCP segments synthesised from what it relayed)"
+    if capture.fallback_reason:
+        text += f"; live capture unavailable: {capture.fallback_reason}"
+    if capture.lost:
+        text += f"; NOT WHOLE: {capture.lost}"
+    return Note("capture", "How the TLS leg was captured", text)
 
 
 @dataclass(frozen=True)
@@ -284,6 +299,8 @@ class Runner:
                     )
                 )
             notes.extend(Note("rewrite", "Rewritten for loopback", n) for n in obs.notes)
+            if obs.capture is not None:
+                notes.append(_capture_note(obs.capture))
         result = ScenarioResult(
             scenario_id=scenario.id,
             title=scenario.title,

@@ -11,13 +11,9 @@ sniffed frames each written twice (what the sniffer used to produce) fail both.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import socket
-import struct
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +22,7 @@ from harness.capture import sniff_unavailable_reason
 from harness.capture.pcapfile import LINKTYPE_ETHERNET, write_frames
 from harness.capture.sniff import LoopbackSniffer
 from harness.capture.tap import TapRelay
+from tests.capture.wire import echo_server, frames, significant
 
 TSHARK = shutil.which("tshark")
 pytestmark = [
@@ -35,60 +32,7 @@ pytestmark = [
     pytest.mark.skipif(TSHARK is None, reason="needs tshark"),
 ]
 
-SYN, FIN, RST = 0x02, 0x01, 0x04
 ROUNDS = 6
-
-
-@contextlib.contextmanager
-def echo_server() -> Iterator[int]:
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            conn, _ = srv.accept()
-            with conn:
-                while data := conn.recv(65536):
-                    conn.sendall(data)
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    try:
-        yield srv.getsockname()[1]
-    finally:
-        srv.close()
-        t.join(5)
-
-
-def frames(path: Path) -> tuple[int, list[tuple[float, bytes]]]:
-    """(link type, [(time, frame)]) of a classic little-endian pcap."""
-    data = path.read_bytes()
-    linktype = struct.unpack("<I", data[20:24])[0]
-    out, pos = [], 24
-    while pos + 16 <= len(data):
-        sec, usec, incl, _ = struct.unpack("<IIII", data[pos : pos + 16])
-        out.append((sec + usec / 1e6, data[pos + 16 : pos + 16 + incl]))
-        pos += 16 + incl
-    return linktype, out
-
-
-def significant(path: Path, server_port: int) -> list[tuple[str, int, bytes]]:
-    """(direction, SYN/FIN/RST bits, payload) of every frame that is not a pure ACK."""
-    linktype, recs = frames(path)
-    assert linktype == LINKTYPE_ETHERNET
-    out = []
-    for _, f in recs:
-        ip = f[14:]
-        ihl = (ip[0] & 0x0F) * 4
-        total = int.from_bytes(ip[2:4])
-        tcp = ip[ihl:total]
-        sport = int.from_bytes(tcp[0:2])
-        flags = tcp[13] & (SYN | FIN | RST)
-        payload = tcp[(tcp[12] >> 4) * 4 :]
-        if flags or payload:
-            out.append(("from-server" if sport == server_port else "to-server", flags, payload))
-    return out
 
 
 def tshark_findings(path: Path) -> tuple[set[str], list[str]]:

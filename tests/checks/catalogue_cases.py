@@ -112,6 +112,7 @@ REFUSED_HS = hs(
     alerts=(alert("client", INTERNAL_ERROR),),
 )
 INCOMPLETE_HS = hs(complete=False, incomplete_reason="server stream ends inside a record")
+LOST_FRAMES = "the kernel dropped 2 of 31 frame(s) (the capture socket's receive buffer was full)"
 PSK_HS = hs(
     cipher_selected=PSK_AES128_CBC_SHA,
     server_certificates=(),
@@ -362,6 +363,12 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "tls.handshake.captured",
+        "a complete handshake, but the capture lost frames",
+        I,
+        replace(OBS_OK, capture_gap=LOST_FRAMES),
+    ),
+    Case(
+        "tls.handshake.captured",
         "a client alert instead of a ClientHello is a whole story",
         P,
         replace(
@@ -389,6 +396,7 @@ CASES: tuple[Case, ...] = (
         replace(OBS_OK, handshake=hs(version_selected=None, negotiated=False)),
     ),
     Case("tls.version", "incomplete capture", I, replace(OBS_OK, handshake=INCOMPLETE_HS)),
+    Case("tls.version", "the capture lost frames", I, replace(OBS_OK, capture_gap=LOST_FRAMES)),
     Case("tls.version", "no version expected", None, OBS_OK, expect(version=None)),
     # -- tls.version.in-profile
     Case("tls.version.in-profile", "TLSv1.2 in the guide profile", P, OBS_OK),
