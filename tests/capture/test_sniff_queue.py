@@ -107,7 +107,8 @@ def test_an_unstarved_reader_sees_the_same(tmp_path: Path) -> None:
 def test_frames_the_kernel_dropped_are_reported(tmp_path: Path) -> None:
     with echo_server() as port:
         # the smallest receive buffer the kernel grants, and nobody reading it
-        sniffer = BlockedSniffer(port, tmp_path / "s.pcap", receive_buffer=1).start()
+        sniffer = BlockedSniffer(port, tmp_path / "s.pcap", receive_buffer=1)
+        sniffer.start()
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
                 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
