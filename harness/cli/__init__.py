@@ -15,12 +15,16 @@ container the command started has been stopped (:mod:`harness.signals`).
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
+import os
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from harness import __version__
 from harness.errors import HarnessError
@@ -141,6 +145,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         signals.ignore_further_if_stopped()
 
 
+def run() -> NoReturn:
+    """The ``fixs-harness`` command (and ``python -m harness``): :func:`main`, then
+    :func:`exit_now`."""
+    exit_now(main())
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit with ``code`` once the command's own work is done, without the
+    interpreter's teardown of every loaded module.
+
+    That teardown does nothing a finished command needs (every file the harness
+    writes is closed where it is written) and took a fifth of a whole ``certify
+    server`` process (about 0.2 s of 1.1 s). What an exit must do is still done: the
+    standard streams are flushed and the ``atexit`` callbacks run (the clean-up
+    registry that stops any process or container still registered, logging's
+    flush). A thread that is not a daemon still running means someone is waiting
+    for it: then the ordinary exit, which joins it, is taken instead."""
+    if any(
+        t is not threading.main_thread() and not t.daemon and t.is_alive()
+        for t in threading.enumerate()
+    ):
+        sys.exit(code)
+    _flush_streams()
+    atexit._run_exitfuncs()
+    _flush_streams()
+    os._exit(code)
+
+
+def _flush_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and not stream.closed:
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+
+
 def _internal_error(exc: Exception, *, verbose: bool) -> int:
     """An exception nobody expected: one line naming it (the traceback with ``-v``),
     exit 2. A traceback's exit status 1 would read as "non-compliant" to CI."""
@@ -162,4 +203,4 @@ def _internal_error(exc: Exception, *, verbose: bool) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -35,24 +35,27 @@ from harness.report.redaction import SecretLeakError, check_no_secrets
 if TYPE_CHECKING:
     from harness.checks.model import RunResult
     from harness.report.html import render_html
-    from harness.report.jsonout import SCHEMA_VERSION, render_json, report_json_schema
+    from harness.report.jsondoc import SCHEMA_VERSION, render_json
+    from harness.report.jsonout import report_json_schema
     from harness.report.junit import render_junit
     from harness.report.markdown import render_markdown
 
 # Start-up is part of the product (docs/architecture.md): a writer is imported only
-# when its format is written (the JSON and HTML writers bring pydantic), so that
-# importing this package (the evidence pack's secret scan does) costs nothing.
+# when its format is written, so that importing this package (the evidence pack's
+# secret scan does) costs nothing. No writer imports pydantic: report.json is written
+# from plain dictionaries (report/jsondoc.py), held to the pydantic model (jsonout.py,
+# the schema's source) by tests.
 #: format name → (file name, module, renderer function)
 _WRITERS: dict[str, tuple[str, str, str]] = {
-    "json": ("report.json", "harness.report.jsonout", "render_json"),
+    "json": ("report.json", "harness.report.jsondoc", "render_json"),
     "junit": ("junit.xml", "harness.report.junit", "render_junit"),
     "html": ("report.html", "harness.report.html", "render_html"),
     "markdown": ("summary.md", "harness.report.markdown", "render_markdown"),
 }
 #: names of the writer modules, resolved on first use (PEP 562)
 _LAZY = {
-    "render_json": "harness.report.jsonout",
-    "SCHEMA_VERSION": "harness.report.jsonout",
+    "render_json": "harness.report.jsondoc",
+    "SCHEMA_VERSION": "harness.report.jsondoc",
     "report_json_schema": "harness.report.jsonout",
     "render_junit": "harness.report.junit",
     "render_html": "harness.report.html",

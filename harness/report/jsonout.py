@@ -1,6 +1,9 @@
-"""The JSON report: a pydantic output model (``extra="forbid"``) so the schema cannot
-drift from the writer. docs/schemas/report.schema.json is generated from it and a
-test keeps the checked-in copy equal.
+"""The JSON report's output model: pydantic (``extra="forbid"``), the one source of
+the schema. docs/schemas/report.schema.json is generated from it and a test keeps
+the checked-in copy equal. report.json itself is written by
+:mod:`harness.report.jsondoc` from plain dictionaries (no pydantic at run time);
+tests/report/test_jsondoc.py holds every document it writes to this model:
+validated with ``extra="forbid"`` and equal to :func:`report_model`'s dump.
 
 Versioning: ``schema_version`` is ``MAJOR.MINOR``. Adding an optional field bumps
 MINOR; renaming, removing or changing the meaning of a field bumps MAJOR.
@@ -21,6 +24,8 @@ from harness.checks.model import (
     ScenarioResult,
     Verdict,
 )
+from harness.report.jsondoc import SCHEMA_VERSION
+from harness.report.jsondoc import result_verdict as _result_verdict
 from harness.report.summary import card_lines, check_counts, defects, scope_of
 from harness.report.watch_json import (
     CertExpiryOut,
@@ -30,8 +35,6 @@ from harness.report.watch_json import (
     endpoint_out,
     expiry_out,
 )
-
-SCHEMA_VERSION: Literal["1.2"] = "1.2"
 
 VerdictName = Literal["pass", "fail", "inconclusive"]
 CheckVerdictName = Literal["pass", "fail", "inconclusive", "warn", "not-applicable", "not-reached"]
@@ -258,17 +261,6 @@ def _negotiated(n: Negotiated | None) -> NegotiatedOut | None:
     )
 
 
-def _result_verdict(v: Verdict) -> VerdictName:
-    """A scenario or a run folds to pass, fail or inconclusive only (checks.combine)."""
-    if v is Verdict.PASS:
-        return "pass"
-    if v is Verdict.FAIL:
-        return "fail"
-    if v is Verdict.INCONCLUSIVE:
-        return "inconclusive"
-    raise ValueError(f"not a result verdict: {v}")
-
-
 def _check(c: CheckResult) -> CheckOut:
     return CheckOut(
         id=c.id,
@@ -408,10 +400,6 @@ def report_model(run: RunResult) -> ReportOut:
         interrupted=run.interrupted,
         drift=drift_out(run.drift),
     )
-
-
-def render_json(run: RunResult) -> str:
-    return report_model(run).model_dump_json(indent=2) + "\n"
 
 
 def report_json_schema() -> dict[str, Any]:

@@ -30,7 +30,7 @@ print("MODULES " + json.dumps(sorted(sys.modules)))
 print("EXIT", code)
 """
 
-#: never needed by a TLS-only certify server run that writes no JSON report
+#: never needed by a TLS-only certify server run, whatever its report formats
 HEAVY = (
     "pydantic",
     "scapy",
@@ -75,18 +75,17 @@ def test_certify_server_imports_only_what_the_run_needs(pki: TestPKI, tmp_path: 
         assert (tmp_path / "a" / "report.html").is_file()
         assert (tmp_path / "a" / "evidence").is_dir()  # the pack too, without scapy
 
-        # negative control: the same check sees what a run does import; asking for
-        # JSON loads its writer and pydantic, and still not the HTML writer
+        # report.json is written without pydantic (harness/report/jsondoc.py)
         json_only, code = _modules(pki, port, tmp_path / "b", "json")
         assert code == 0
-        assert _loaded(json_only, "pydantic")
-        assert _loaded(json_only, "harness.report.jsonout")
+        assert (tmp_path / "b" / "report.json").is_file()
+        assert sorted(n for n in HEAVY if _loaded(json_only, n)) == []
+        # negative control: the same check sees what a run does import: asking for
+        # JSON loads its writer and not the HTML writer, which the other run loaded
+        assert _loaded(json_only, "harness.report.jsondoc")
         assert not _loaded(json_only, "harness.report.html")
         assert _loaded(without_json, "harness.report.html")
-        assert sorted(n for n in HEAVY if _loaded(json_only, n)) == [
-            "harness.report.jsonout",
-            "pydantic",
-        ]
+        assert not _loaded(without_json, "harness.report.jsondoc")
 
 
 def test_a_fleet_preloads_the_writers_of_its_formats_before_forking() -> None:
@@ -110,7 +109,7 @@ def test_a_fleet_preloads_the_writers_of_its_formats_before_forking() -> None:
     )
     modules = set(json.loads(proc.stdout.splitlines()[-1]))
     assert {
-        "harness.report.jsonout",
+        "harness.report.jsondoc",
         "harness.report.markdown",
     } <= modules
     assert "harness.report.html" not in modules
