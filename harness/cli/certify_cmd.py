@@ -237,10 +237,9 @@ def _psk(args: argparse.Namespace) -> tuple[str | None, bytes | None, list[str]]
 
 
 def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None = None) -> None:
-    from rich.console import Console
-    from rich.markup import escape
+    from harness.cli.lines import Lines
 
-    out = Console()
+    out = Lines()
     result = run.results[0]
     colour = {
         "pass": "green",
@@ -255,33 +254,32 @@ def _summary(run: Any, written: dict[str, Path], code: int, headline: str | None
             continue
         v = check.verdict.value
         section = f" (guide {check.guide_section})" if check.guide_section else ""
-        # Peer-controlled text (and reasons in brackets) must not be read as markup.
         text = f"{check.id}: expected {check.expected}; observed {check.observed}{section}" + (
             f" [{check.reason}]" if check.reason else ""
         )
-        out.print(f"[{colour[v]}]{v.upper():12}[/] {escape(text)}", highlight=False)
+        out.print((f"{v.upper():12}", colour[v]), " ", text)
         if check.remedy:
-            out.print(f"             fix: {escape(check.remedy)}", highlight=False)
+            out.print(f"             fix: {check.remedy}")
     counts = dict.fromkeys(colour, 0)
     for check in result.checks:
         counts[check.verdict.value] += 1
-    verdict = {0: "[green]COMPLIANT[/]", 1: "[red]NON-COMPLIANT[/]"}.get(
-        code, "[yellow]INCONCLUSIVE[/]"
+    verdict = {0: ("COMPLIANT", "green"), 1: ("NON-COMPLIANT", "red")}.get(
+        code, ("INCONCLUSIVE", "yellow")
     )
     if run.interrupted:  # never "compliant": only part of the checks ran
-        verdict = f"[yellow]INTERRUPTED by {escape(run.interrupted)}[/]"
+        verdict = (f"INTERRUPTED by {run.interrupted}", "yellow")
     out.print(
-        f"{verdict} {escape(result.title)}: {counts['pass']} passed, {counts['fail']} failed, "
+        verdict,
+        f" {result.title}: {counts['pass']} passed, {counts['fail']} failed, "
         f"{counts['inconclusive']} inconclusive, {counts['not-applicable']} not applicable "
         f"in {result.duration_s:.2f} s",
-        highlight=False,
     )
     if headline:
-        out.print(f"[bold]{escape(headline)}[/]", highlight=False)
+        out.print((headline, "bold"))
     elif result.error:
-        out.print(f"[yellow]error:[/] {escape(result.error)}", highlight=False)
+        out.print(("error:", "yellow"), f" {result.error}")
     for fmt, path in written.items():
-        out.print(f"{fmt:9} report: {path}", highlight=False)
+        out.print(f"{fmt:9} report: {path}")
 
 
 def _check_evidence_flags(args: argparse.Namespace) -> None:
@@ -433,8 +431,7 @@ def _evidence(
     secrets: list[str],
 ) -> None:
     """The evidence pack, by default REPORT_DIR/evidence (--no-evidence: none)."""
-    from rich.console import Console
-
+    from harness.cli.lines import Lines
     from harness.evidence.collect import pack_certify
 
     if args.no_evidence:
@@ -453,10 +450,7 @@ def _evidence(
     )
     signed = "signed" if pack.signed else "unsigned"
     keys = "WITH TLS session keys (0600)" if pack.includes_keys else "no secrets"
-    Console().print(
-        f"evidence  pack: {pack.directory} ({len(pack.files)} files, {signed}, {keys})",
-        highlight=False,
-    )
+    Lines().print(f"evidence  pack: {pack.directory} ({len(pack.files)} files, {signed}, {keys})")
 
 
 def run_client(args: argparse.Namespace) -> int:
@@ -471,15 +465,12 @@ def run_client(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     if args.pki is not None and not (args.pki / "manifest.json").is_file():
         raise HarnessError(f"--pki {args.pki}: not a test PKI directory (no manifest.json)")
-    from rich.console import Console
+    from harness.cli.lines import Lines
 
-    console = Console(stderr=True)
+    console = Lines(stderr=True)
 
     def ready(address: tuple[str, int], root: Path) -> None:
-        console.print(
-            f"listening on {address[0]}:{address[1]}; the client must trust {root}",
-            highlight=False,
-        )
+        console.print(f"listening on {address[0]}:{address[1]}; the client must trust {root}")
 
     request = ClientRequest(
         listen=(host, port),
@@ -498,7 +489,6 @@ def run_client(args: argparse.Namespace) -> int:
     if outcome.run.interrupted:
         console.print(
             f"fixs-harness: interrupted by {outcome.run.interrupted}: "
-            f"{len(outcome.wires)} of 4 round(s) finished and are reported",
-            highlight=False,
+            f"{len(outcome.wires)} of 4 round(s) finished and are reported"
         )
     return outcome.exit_code

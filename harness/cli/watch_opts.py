@@ -67,7 +67,7 @@ def load_output_meanwhile(formats: Iterable[str] = ()) -> None:
     from harness.report import writer_modules
 
     def load() -> None:
-        for name in (*writer_modules(formats), "rich.console"):
+        for name in (*writer_modules(formats), "harness.cli.lines"):
             with contextlib.suppress(ImportError):  # the command's own import reports it
                 importlib.import_module(name)
 
