@@ -42,7 +42,7 @@ from harness.certify.result import build_run, exit_code
 from harness.certify.rules import apply_defining_checks, hello_violation, missing_flags
 from harness.certify.scan import STEPS, ScanOptions, ServerScan, hello_facts, scan_server
 from harness.certify.watch import annotate as watch_annotate
-from harness.checks.facts import host_facts
+from harness.checks.facts import prefetch_host_facts
 from harness.checks.model import CheckResult, Note, RunResult, Verdict
 from harness.errors import HarnessError
 from harness.profiles import Profile
@@ -157,8 +157,9 @@ def _check_case(request: ServerRequest) -> None:
 
 def _certify_server(request: ServerRequest, workdir: Path, private: Path) -> ServerOutcome:
     target = resolve_target(request.host, request.port)
-    # the host facts (a `stunnel -version` child) are read while the probes run
-    threading.Thread(target=host_facts, name="host-facts", daemon=True).start()
+    # the host facts (`stunnel -version`, `openssl version`: children) are read while
+    # the probes run
+    threading.Thread(target=prefetch_host_facts, name="host-facts", daemon=True).start()
     started = datetime.now(UTC)
     workdir.mkdir(parents=True, exist_ok=True)
     scan = scan_server(

@@ -42,6 +42,24 @@ def host_facts() -> HostFacts:
     )
 
 
+@functools.cache
+def openssl_binary_version() -> str | None:
+    """``openssl version`` of the openssl command on PATH (the evidence pack names it
+    beside the library Python uses); asked once per process."""
+    try:
+        out = subprocess.run(["openssl", "version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip()
+
+
+def prefetch_host_facts() -> None:
+    """Ask both child processes now (a thread's target while the probes run), so that
+    the report and the evidence pack find the answers ready."""
+    host_facts()
+    openssl_binary_version()
+
+
 def negotiated_of(h: Handshake | None) -> Negotiated | None:
     if h is None or h.version_selected is None:
         return None

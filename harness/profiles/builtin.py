@@ -13,17 +13,27 @@ models cost more than the rest of the start-up, so they are read here straight f
 the YAML into the frozen model (:func:`trusted_profile`), with the loader's defaults
 and conversions. Should a built-in ever not fit that mould (a KeyError, a bad code),
 the pydantic loader reads it instead and reports whatever is wrong as it would.
+
+Not even YAML is read on that path: each built-in has a JSON twin,
+``harness/profiles/compiled/NAME.json`` (written by ``python -m
+harness.tools.profile_twins``), holding the YAML file's data and the SHA-256 of the
+text it was made from. A twin is used only when that hash is the YAML file's as it is
+now; otherwise (someone edited the YAML and did not regenerate) the YAML is read, so
+a stale twin costs time, never correctness. tests/profiles/test_builtin_fast.py fails
+while any twin is stale. Importing PyYAML and composing the file with line numbers
+was about 40 ms of a ``certify server`` process.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.errors import HarnessError, LocatedError
-from harness.located_yaml import Locator, load_located_yaml
+from harness.errors import HarnessError, LocatedError, SourceLocation
 from harness.profiles.model import (
     DefiningCheck,
     Erratum,
@@ -35,6 +45,9 @@ from harness.profiles.model import (
 )
 from harness.tls.codes import parse_code
 from harness.tls.versions import normalise_version
+
+if TYPE_CHECKING:
+    from harness.located_yaml import Locator
 
 
 def _builtin_dir() -> Path:
@@ -73,7 +86,40 @@ def trusted_profile(loc: Locator) -> Profile:
     ``parse_code``, versions through ``normalise_version``); it checks nothing else,
     so it is for the built-in files only.
     """
-    d: dict[str, Any] = loc.data
+    return _profile(loc.data, loc.location())
+
+
+def twin_path(path: Path) -> Path:
+    """Where the JSON twin of the built-in profile file ``path`` is."""
+    return path.parent / "compiled" / f"{path.stem}.json"
+
+
+def twin_of(path: Path) -> dict[str, Any]:
+    """The JSON twin's document for the built-in profile file ``path``."""
+    from harness.located_yaml import load_located_yaml
+
+    text = path.read_bytes()
+    loc = load_located_yaml(path)
+    return {
+        "yaml_sha256": hashlib.sha256(text).hexdigest(),
+        "root_line": loc.location().line,
+        "data": loc.data,
+    }
+
+
+def _from_twin(path: Path) -> Profile | None:
+    """The profile from its JSON twin, when the twin was made from this very text."""
+    try:
+        doc = json.loads(twin_path(path).read_text(encoding="utf-8"))
+        text = path.read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("yaml_sha256") != hashlib.sha256(text).hexdigest():
+        return None
+    return _profile(doc["data"], SourceLocation(str(path), doc["root_line"]))
+
+
+def _profile(d: dict[str, Any], location: SourceLocation) -> Profile:
     return Profile(
         name=d["name"],
         title=d["title"],
@@ -118,7 +164,7 @@ def trusted_profile(loc: Locator) -> Profile:
             for e in d.get("errata", ())
         ),
         notes=d.get("notes", "").strip(),
-        location=loc.location(),
+        location=location,
         socket_rules=tuple(
             SocketRule(
                 option=r["option"],
@@ -146,7 +192,11 @@ def _builtin_profile(name: str) -> Profile:
         known = ", ".join(list_profiles())
         raise HarnessError(f"unknown profile {name!r}; built-in profiles: {known}")
     try:
-        profile = trusted_profile(load_located_yaml(path))
+        profile = _from_twin(path)
+        if profile is None:
+            from harness.located_yaml import load_located_yaml
+
+            profile = trusted_profile(load_located_yaml(path))
     except (LookupError, TypeError, ValueError, AttributeError, LocatedError):
         # not in the mould of a valid profile: let the pydantic loader say why
         from harness.profiles.loader import profile_from_file

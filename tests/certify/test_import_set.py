@@ -33,6 +33,8 @@ print("EXIT", code)
 #: never needed by a TLS-only certify server run, whatever its report formats
 HEAVY = (
     "pydantic",
+    "yaml",
+    "rich",
     "scapy",
     "asyncio",
     "harness.profiles.loader",
