@@ -85,7 +85,7 @@ def package_versions(names: Sequence[str]) -> dict[str, str | None]:
 
 def profile_files(names: Iterable[str | None]) -> dict[str, str]:
     """profile/<file name> → YAML text for each built-in name or user file."""
-    import importlib.resources
+    from harness.profiles.builtin import builtin_dir
 
     out: dict[str, str] = {}
     for name in sorted({n for n in names if n}):
@@ -94,7 +94,7 @@ def profile_files(names: Iterable[str | None]) -> dict[str, str]:
             if looks_like_path:
                 out[Path(name).name] = Path(name).read_text(encoding="utf-8")
             else:
-                resource = importlib.resources.files("harness.profiles") / f"{name}.yaml"
+                resource = builtin_dir() / f"{name}.yaml"
                 out[f"{name}.yaml"] = resource.read_text(encoding="utf-8")
         except OSError:
             continue

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +50,14 @@ if TYPE_CHECKING:
 
 
 def _builtin_dir() -> Path:
-    return Path(str(resources.files("harness.profiles")))
+    # the package's own directory (importlib.resources would import zipfile, lzma
+    # and bz2 for a package that is always installed as files)
+    return Path(__file__).resolve().parent
+
+
+def builtin_dir() -> Path:
+    """The directory of the built-in profile files."""
+    return _builtin_dir()
 
 
 def list_profiles() -> tuple[str, ...]:

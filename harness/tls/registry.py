@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from harness.tls.codes import format_code, is_grease, parse_code
@@ -102,7 +102,8 @@ class CipherSuite:
 
 @cache
 def _data() -> dict[str, Any]:
-    text = resources.files("harness.tls").joinpath("data/registry.json").read_text("utf-8")
+    # the package's own files (importlib.resources would import zipfile, lzma and bz2)
+    text = (Path(__file__).resolve().parent / "data" / "registry.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
