@@ -35,11 +35,9 @@ def run(args: argparse.Namespace) -> int:
     after = load_report(args.after)
     section = compare(before, after, baseline=str(args.before))
     if args.json:
-        from harness.report.watch_json import drift_out
+        from harness.report.jsondoc import drift_doc
 
-        out = drift_out(section)
-        assert out is not None
-        print(json.dumps(out.model_dump(mode="json"), indent=2))
+        print(json.dumps(drift_doc(section), indent=2))
     else:
         print(f"{args.before} ({before.started}) → {args.after} ({after.started})")
         for line in drift_lines(section):

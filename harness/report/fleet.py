@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.checks.fleetmodel import FleetResult, FleetRow
 from harness.errors import HarnessError
+from harness.report.jsondoc import expiry_doc
 from harness.report.redaction import check_no_secrets
 from harness.report.watch_json import CertExpiryOut
 
@@ -66,8 +67,7 @@ def _soonest(row: FleetRow) -> CertExpiryOut | None:
     e = row.soonest
     if e is None:
         return None
-    return CertExpiryOut(source=e.source, depth=e.depth, subject=e.subject, sha256=e.sha256,
-                         not_after=e.not_after, days_left=e.days_left)  # fmt: skip
+    return CertExpiryOut.model_validate(expiry_doc((e,))[0])
 
 
 def fleet_model(fleet: FleetResult) -> FleetOut:

@@ -1,9 +1,10 @@
 """The JSON report's output model: pydantic (``extra="forbid"``), the one source of
 the schema. docs/schemas/report.schema.json is generated from it and a test keeps
 the checked-in copy equal. report.json itself is written by
-:mod:`harness.report.jsondoc` from plain dictionaries (no pydantic at run time);
-tests/report/test_jsondoc.py holds every document it writes to this model:
-validated with ``extra="forbid"`` and equal to :func:`report_model`'s dump.
+:mod:`harness.report.jsondoc` from plain dictionaries (no pydantic at run time), the
+one place that maps the result model to the document; tests/report/test_jsondoc.py
+holds every document it writes to this model: it validates (``extra="forbid"``) and
+the model's dump of it is the same text.
 
 Versioning: ``schema_version`` is ``MAJOR.MINOR``. Adding an optional field bumps
 MINOR; renaming, removing or changing the meaning of a field bumps MAJOR.
@@ -15,26 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.checks.model import (
-    CertificateInfo,
-    CheckResult,
-    CipherInfo,
-    Negotiated,
-    RunResult,
-    ScenarioResult,
-    Verdict,
-)
-from harness.report.jsondoc import SCHEMA_VERSION
-from harness.report.jsondoc import result_verdict as _result_verdict
-from harness.report.summary import card_lines, check_counts, defects, scope_of
-from harness.report.watch_json import (
-    CertExpiryOut,
-    DriftOut,
-    EndpointOut,
-    drift_out,
-    endpoint_out,
-    expiry_out,
-)
+from harness.checks.model import RunResult
+from harness.report.jsondoc import report_document
+from harness.report.watch_json import CertExpiryOut, DriftOut, EndpointOut
 
 VerdictName = Literal["pass", "fail", "inconclusive"]
 CheckVerdictName = Literal["pass", "fail", "inconclusive", "warn", "not-applicable", "not-reached"]
@@ -244,162 +228,10 @@ class ReportOut(_Out):
     drift: DriftOut | None = Field(default=None, description="changes since a baseline report")
 
 
-def _cipher(c: CipherInfo | None) -> CipherOut | None:
-    return None if c is None else CipherOut(code=c.hex, iana=c.iana, openssl=c.openssl)
-
-
-def _negotiated(n: Negotiated | None) -> NegotiatedOut | None:
-    if n is None:
-        return None
-    return NegotiatedOut(
-        version=n.version,
-        cipher=_cipher(n.cipher),
-        key_exchange=n.key_exchange,
-        psk_identity=n.psk_identity,
-        resumed=n.resumed,
-        client_certificate_requested=n.client_certificate_requested,
-    )
-
-
-def _check(c: CheckResult) -> CheckOut:
-    return CheckOut(
-        id=c.id,
-        title=c.title,
-        guide_section=c.guide_section,
-        verdict=c.verdict.value,
-        expected=c.expected,
-        observed=c.observed,
-        reason=c.reason,
-        rule=c.rule,
-        consequence_of=c.consequence_of,
-        evidence=list(c.evidence),
-        quote=c.quote,
-        quote_source=c.quote_source,
-        remedy=c.remedy,
-    )
-
-
-def _cert(c: CertificateInfo) -> CertificateOut:
-    return CertificateOut(
-        side=c.side,
-        depth=c.depth,
-        subject=c.subject,
-        issuer=c.issuer,
-        serial=c.serial,
-        not_before=c.not_before,
-        not_after=c.not_after,
-        key_type=c.key_type,
-        key_bits=c.key_bits,
-        sha256=c.sha256,
-        san=list(c.san),
-    )
-
-
-def _result(r: ScenarioResult) -> ResultOut:
-    return ResultOut(
-        scenario_id=r.scenario_id,
-        title=r.title,
-        guide_section=r.guide_section,
-        profile=r.profile,
-        source=LocationOut(path=r.source.path, line=r.source.line),
-        backend_pair=r.backend_pair,
-        client_backend=r.client_backend,
-        server_backend=r.server_backend,
-        verdict=_result_verdict(r.verdict),
-        duration_s=round(r.duration_s, 3),
-        error=r.error,
-        negotiated=_negotiated(r.negotiated),
-        checks=[_check(c) for c in r.checks],
-        certificates=[_cert(c) for c in r.certificates],
-        handshake=r.handshake,
-        fix_transcript=[TranscriptEntryOut.model_validate(e) for e in r.fix_transcript],
-        artifacts=dict(r.artifacts),
-        notes=[NoteOut(id=n.id, title=n.title, text=n.text) for n in r.notes],
-        selftest=_selftest(r),
-        endpoint=endpoint_out(r.endpoint),
-        expiry=expiry_out(r.expiry),
-    )
-
-
-def _selftest(r: ScenarioResult) -> SelfTestOut | None:
-    t = r.selftest
-    if t is None:
-        return None
-    return SelfTestOut(
-        must_fail=list(t.must_fail),
-        held=t.held,
-        expected_failed=list(t.expected_failed),
-        missing=[f"{i} ({seen})" for i, seen in t.missing],
-        unexpected=list(t.unexpected),
-        unknown=list(t.unknown),
-        summary=t.summary(),
-    )
-
-
-def _check_counts(run: RunResult) -> CheckCountsOut:
-    n = check_counts(run)
-    return CheckCountsOut(
-        total=sum(n.values()),
-        passed=n[Verdict.PASS],
-        failed=n[Verdict.FAIL],
-        inconclusive=n[Verdict.INCONCLUSIVE],
-        warn=n[Verdict.WARN],
-        not_applicable=n[Verdict.NOT_APPLICABLE],
-        not_reached=n[Verdict.NOT_REACHED],
-    )
-
-
-def _defects(run: RunResult) -> list[DefectOut]:
-    return [
-        DefectOut(
-            scenario_id=d.result.scenario_id,
-            backend_pair=d.result.backend_pair,
-            check_id=d.check.id,
-            verdict="warn" if d.check.verdict is Verdict.WARN else "fail",
-            card="\n".join(card_lines(d)),
-        )
-        for d in defects(run, (Verdict.FAIL, Verdict.WARN))
-    ]
-
-
 def report_model(run: RunResult) -> ReportOut:
-    counts = run.tally()
-    scope = scope_of(run)
-    return ReportOut(
-        schema_version=SCHEMA_VERSION,
-        harness_version=run.harness_version,
-        started=run.started.isoformat(),
-        finished=run.finished.isoformat(),
-        duration_s=round(run.duration_s, 3),
-        host=HostOut(
-            python=run.host.python,
-            openssl=run.host.openssl,
-            stunnel=run.host.stunnel,
-            platform=run.host.platform,
-        ),
-        summary=SummaryOut(
-            total=len(run.results),
-            passed=counts["pass"],
-            failed=counts["fail"],
-            inconclusive=counts["inconclusive"],
-            errors=counts["error"],
-            verdict=_result_verdict(run.verdict),
-            checks=_check_counts(run),
-        ),
-        scope=ScopeOut(
-            use_case=scope.use_case,
-            profile=scope.profile,
-            target_label="endpoint" if scope.target_label == "endpoint" else "backend pair(s)",
-            target=scope.target,
-            date=scope.date,
-            versions=scope.versions,
-        ),
-        defects=_defects(run),
-        backend_pairs=list(run.backend_pairs),
-        results=[_result(r) for r in run.results],
-        interrupted=run.interrupted,
-        drift=drift_out(run.drift),
-    )
+    """report.json's document for ``run`` as the model: what jsondoc writes, validated
+    (``extra="forbid"``; a missing or mistyped field raises)."""
+    return ReportOut.model_validate(report_document(run))
 
 
 def report_json_schema() -> dict[str, Any]:

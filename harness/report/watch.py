@@ -3,9 +3,9 @@
 
 Each writer makes one call here, so the report redesign and this section stay
 apart: :func:`drift_markdown`, :func:`drift_html`, :func:`drift_junit`; the JSON
-output models (:class:`DriftOut`, :class:`EndpointOut`, :class:`CertExpiryOut`) with
-their converters are in :mod:`harness.report.watch_json` (pydantic: only the JSON
-writer loads it) and are still found here by name. All fields are optional in
+output models (:class:`DriftOut`, :class:`EndpointOut`, :class:`CertExpiryOut`) are
+in :mod:`harness.report.watch_json` (pydantic: part of the schema) and are still found
+here by name; the JSON documents are built by :mod:`harness.report.jsondoc`. All fields are optional in
 report.json (schema 1.2).
 """
 
@@ -24,9 +24,6 @@ _MOVED = (
     "CertExpiryOut",
     "ChangeOut",
     "DriftOut",
-    "endpoint_out",
-    "expiry_out",
-    "drift_out",
 )
 
 

@@ -1,14 +1,13 @@
 """report.json's output models for watching a counterparty (endpoint facts,
-certificate expiry, drift) and their converters; pydantic, so the JSON writer alone
-imports it (the Markdown, HTML and JUnit parts are in :mod:`harness.report.watch`).
-All fields are optional in report.json (schema 1.2).
+certificate expiry, drift): pydantic, part of the schema (:mod:`harness.report.jsonout`);
+the documents themselves are built by :mod:`harness.report.jsondoc` (``endpoint_doc``,
+``expiry_doc``, ``drift_doc``). The Markdown, HTML and JUnit parts are in
+:mod:`harness.report.watch`. All fields are optional in report.json (schema 1.2).
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from harness.checks.watch import CertExpiry, DriftSection, EndpointFacts
 
 
 class _Out(BaseModel):
@@ -57,50 +56,3 @@ class DriftOut(_Out):
     since: str = Field(description="the baseline run's start (ISO 8601)")
     baseline: str = Field(description="the baseline report file")
     changes: list[ChangeOut]
-
-
-def endpoint_out(facts: EndpointFacts | None) -> EndpointOut | None:
-    if facts is None:
-        return None
-    return EndpointOut(
-        versions=list(facts.versions),
-        suites={v: list(codes) for v, codes in facts.suites},
-        preference={
-            v: PreferenceOut(server_order=o.server_order, order=list(o.order))
-            for v, o in facts.preference
-        },
-    )
-
-
-def expiry_out(expiry: tuple[CertExpiry, ...]) -> list[CertExpiryOut]:
-    return [
-        CertExpiryOut(
-            source=e.source,
-            depth=e.depth,
-            subject=e.subject,
-            sha256=e.sha256,
-            not_after=e.not_after,
-            days_left=e.days_left,
-        )
-        for e in expiry
-    ]
-
-
-def drift_out(section: DriftSection | None) -> DriftOut | None:
-    if section is None:
-        return None
-    return DriftOut(
-        since=section.since,
-        baseline=section.baseline,
-        changes=[
-            ChangeOut(
-                kind=c.kind,
-                subject=c.subject,
-                before=c.before,
-                after=c.after,
-                text=c.text,
-                result=c.result,
-            )
-            for c in section.changes
-        ],
-    )
