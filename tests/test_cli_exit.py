@@ -76,3 +76,26 @@ def test_the_command_line_still_exits_as_before(args: list[str]) -> None:
     )
     assert proc.returncode == (0 if args == ["--version"] else 2)
     assert (proc.stdout + proc.stderr).strip()
+
+
+def test_a_command_that_returns_goes_through_the_fast_exit_whole(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # python -m harness -> run() -> main() returns -> exit_now: the same output as
+    # main() gives in this process, and its code
+    from harness.cli import main
+
+    args = ["run", "--list", str(ROOT / "scenarios" / "guide")]
+    assert main(args) == 0
+    expected = capsys.readouterr().out
+    assert expected.count("\n") >= 5
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout == expected

@@ -29,6 +29,8 @@ def test_colour_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERM", "dumb")
     assert not use_colour(Tty())
     monkeypatch.setenv("FORCE_COLOR", "1")
+    assert not use_colour(Tty())  # a dumb terminal wins over FORCE_COLOR, as in rich
+    monkeypatch.setenv("TERM", "xterm")
     assert use_colour(io.StringIO())
 
 
@@ -45,3 +47,18 @@ def test_colour_codes_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdout", out)
     Lines().print(("COMPLIANT", "green"), " certify server")
     assert out.getvalue() == "\x1b[32mCOMPLIANT\x1b[0m certify server\n"
+
+
+def test_control_characters_from_the_peer_are_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a subject crafted to rewrite the verdict on screen: CR back to the line's start,
+    # ESC sequences, BEL
+    out = Tty()
+    monkeypatch.setattr("sys.stdout", out)
+    hostile = "CN=x\rCOMPLIANT \x1b[2K\x07\x9b"
+    Lines().print(("NON-COMPLIANT", "red"), " ", hostile, ("\x1b[32m", "bold"))
+    written = out.getvalue()
+    assert written == (
+        "\x1b[31mNON-COMPLIANT\x1b[0m CN=x\\rCOMPLIANT \\x1b[2K\\x07\\x9b\x1b[1m\\x1b[32m\x1b[0m\n"
+    )
+    # the only raw ESCs are our own colour codes
+    assert written.count("\x1b") == 4

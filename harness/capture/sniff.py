@@ -136,7 +136,12 @@ class LoopbackSniffer:
             with contextlib.suppress(OSError):
                 sock.ins.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._receive_buffer)
         self._socket = sock
-        self._kernel_counts()  # reading resets the counters: count from here on
+        try:
+            self._kernel_counts()  # reading resets the counters: count from here on
+        except OSError as exc:
+            self._socket = None
+            sock.close()
+            raise HarnessError(f"cannot sniff on {self.iface}: no drop count: {exc}") from exc
         self._thread = threading.Thread(
             target=self._read_loop, name=f"sniff-{self.port}", daemon=True
         )
@@ -150,10 +155,11 @@ class LoopbackSniffer:
 
     # -- the reading thread -----------------------------------------------------------
     def _read_loop(self) -> None:
-        sock = self._socket
+        poller = select.poll()  # not select(): a descriptor above 1023 is fine
+        poller.register(self._socket.ins.fileno(), select.POLLIN)
         try:
             while not self._stopping.is_set():
-                if select.select([sock.ins], [], [], 0.05)[0]:
+                if poller.poll(50):
                     self._read_one()
             while self._queued():  # what arrived before the stop, still queued
                 self._read_one()
@@ -188,13 +194,16 @@ class LoopbackSniffer:
                 self._error = "the capture thread did not finish reading within 5 s"
         sock, self._socket = self._socket, None
         if sock is not None:
-            with contextlib.suppress(Exception):
-                packets, drops = struct.unpack(
+            try:
+                _, drops = struct.unpack(
                     "II", sock.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
                 )
+            except (OSError, struct.error) as exc:  # unknown is not "none": not whole
+                self.lost = f"the kernel's drop count could not be read: {exc}"
+            else:
                 if drops:
                     self.lost = (
-                        f"the kernel dropped {drops} of {packets + drops} frame(s) "
+                        f"the kernel dropped {drops} frame(s) "
                         "(the capture socket's receive buffer was full)"
                     )
             with contextlib.suppress(Exception):

@@ -51,23 +51,36 @@ def package_versions(names: Sequence[str]) -> dict[str, str | None]:
     ``sys.path`` (``NAME-VERSION.dist-info``), the first match in path order winning,
     as :func:`importlib.metadata.version` finds them, without importing
     importlib.metadata and parsing each METADATA file (half of the evidence step of
-    a ``certify server``). A name not found that way is asked of importlib.metadata
-    (tests/report/test_evidence_versions.py holds both to the same answers)."""
+    a ``certify server``). A directory counts only with its metadata file in it. A
+    name not found that way, or found more than once in one directory (leftovers of
+    several installs, whose winner depends on the listing order), is asked of
+    importlib.metadata (tests/report/test_evidence_versions.py holds both to the same
+    answers)."""
     wanted = {_normal(n): n for n in names}
     found: dict[str, str] = {}
+    unsure: set[str] = set()  # left to importlib.metadata
     for entry in sys.path:
         try:
-            listing = sorted(os.listdir(entry or "."))
+            listing = os.listdir(entry or ".")
         except OSError:
             continue
+        here: dict[str, list[str]] = {}
         for item in listing:
             if not item.endswith((".dist-info", ".egg-info")):
                 continue
             dist, _, rest = item.rpartition(".")[0].partition("-")
             key = _normal(dist)
-            if key in wanted and wanted[key] not in found and rest:
-                found[wanted[key]] = rest.partition("-")[0]
-        if len(found) == len(wanted):
+            if key not in wanted or wanted[key] in found or wanted[key] in unsure or not rest:
+                continue
+            record = "METADATA" if item.endswith(".dist-info") else "PKG-INFO"
+            if os.path.isfile(os.path.join(entry or ".", item, record)):
+                here.setdefault(wanted[key], []).append(rest.partition("-")[0])
+        for name, versions in here.items():
+            if len(versions) == 1:
+                found[name] = versions[0]
+            else:  # leftovers of several installs side by side: which one wins is not ours
+                unsure.add(name)
+        if len(found) + len(unsure) == len(wanted):
             break
     out: dict[str, str | None] = {}
     for name in names:

@@ -13,6 +13,9 @@ process.
 from __future__ import annotations
 
 import json
+import math
+from datetime import date, datetime
+from pathlib import PurePath
 from typing import Any, Literal
 
 from harness.checks.model import (
@@ -271,11 +274,36 @@ def _plain(value: object) -> object:
         return value.decode("utf-8", "replace")
     if isinstance(value, (tuple, set, frozenset)):
         return list(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
     raise TypeError(f"not JSON serialisable in report.json: {type(value).__name__}")
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None (JSON has neither; pydantic
+    writes null for them too)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumps(doc: Doc) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=_plain, allow_nan=False)
+
+
 def render_json(run: RunResult) -> str:
-    return json.dumps(report_document(run), indent=2, ensure_ascii=False, default=_plain) + "\n"
+    doc = report_document(run)
+    try:
+        text = _dumps(doc)
+    except ValueError:  # a NaN or infinity somewhere: never written as invalid JSON
+        text = _dumps(_finite(doc))
+    return text + "\n"
 
 
 __all__ = [

@@ -3,8 +3,9 @@ the schema. docs/schemas/report.schema.json is generated from it and a test keep
 the checked-in copy equal. report.json itself is written by
 :mod:`harness.report.jsondoc` from plain dictionaries (no pydantic at run time), the
 one place that maps the result model to the document; tests/report/test_jsondoc.py
-holds every document it writes to this model: it validates (``extra="forbid"``) and
-the model's dump of it is the same text.
+holds what it writes to this model (it validates with ``extra="forbid"`` and the
+model's round trip leaves it unchanged) and to golden files written by the pydantic
+writer it replaced (the same bytes).
 
 Versioning: ``schema_version`` is ``MAJOR.MINOR``. Adding an optional field bumps
 MINOR; renaming, removing or changing the meaning of a field bumps MAJOR.

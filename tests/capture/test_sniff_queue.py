@@ -91,6 +91,33 @@ def test_a_starved_reader_loses_nothing(tmp_path: Path, stop_timeout: float) -> 
     assert sniffer.lost is None
 
 
+class NoDrainSniffer(StarvedSniffer):
+    """Starved, and its thread stops reading at once when told to stop (no drain)."""
+
+    reader: threading.Thread | None = None
+
+    def _read_loop(self) -> None:
+        self.reader = threading.current_thread()
+        super()._read_loop()
+
+    def _queued(self) -> int:
+        if self._stopping.is_set() and threading.current_thread() is self.reader:
+            return 0  # the thread's final drain finds nothing to do
+        return super()._queued()
+
+
+@needs_sniff
+def test_stop_waits_for_the_queue_to_empty(tmp_path: Path) -> None:
+    # without the drain, only stop's wait for an empty queue keeps the frames
+    with echo_server() as port:
+        sniffer = NoDrainSniffer(port, tmp_path / "s.pcap").start()
+        try:
+            _hello(port)
+        finally:
+            sniffer.stop(5.0)
+    assert significant(tmp_path / "s.pcap", port) == EXCHANGE
+
+
 @needs_sniff
 def test_an_unstarved_reader_sees_the_same(tmp_path: Path) -> None:
     # the reference the starved runs are held to: the exchange as it is on the wire

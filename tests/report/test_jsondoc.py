@@ -4,8 +4,11 @@ harness/report/jsondoc.py builds report.json from plain dictionaries (so that no
 command imports pydantic to write it); harness/report/jsonout.py's pydantic model is
 the schema's source. For a sample run, a run with every optional section set, and a
 real certify run against a live endpoint, the written text must validate against
-the model (``extra="forbid"``) and equal the model's own dump, key order included.
-Negative controls: a document with a field added, or one left out, is caught.
+the model (``extra="forbid"``) and survive the model's round trip unchanged, key order
+and defaults included. The values themselves are held to golden files written by the
+pydantic writer this one replaced (tests/report/golden/, made at 042a9cf): the same
+runs must give the same bytes. Negative controls: a document with a field added, or
+one left out, is caught.
 """
 
 from __future__ import annotations
@@ -89,8 +92,33 @@ def _assert_same(run: RunResult) -> None:
     assert _normal(written) == _normal(report_model(run).model_dump_json())
 
 
+GOLDEN = Path(__file__).parent / "golden"
+
+
 def test_the_sample_run() -> None:
     _assert_same(build_run())
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [("sample", build_run), ("every-section", lambda: _every_section(build_run()))],
+)
+def test_the_bytes_of_the_pydantic_writer_it_replaced(name: str, make: object) -> None:
+    run = make()  # type: ignore[operator]
+    assert render_json(run) == (GOLDEN / f"{name}.report.json").read_text(encoding="utf-8")
+
+
+def test_the_golden_comparison_sees_a_wrong_value() -> None:
+    # negative control: a count written wrong (what validation alone cannot see)
+    doc = report_document(build_run())
+    doc["summary"]["passed"], doc["summary"]["failed"] = (
+        doc["summary"]["failed"],
+        doc["summary"]["passed"],
+    )
+    assert doc["summary"]["passed"] != doc["summary"]["failed"]
+    swapped = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    ReportOut.model_validate_json(swapped)  # still a valid document
+    assert swapped != (GOLDEN / "sample.report.json").read_text(encoding="utf-8")
 
 
 def test_every_optional_section() -> None:
@@ -124,3 +152,29 @@ def test_a_field_left_out_is_caught() -> None:
     doc = report_document(run)
     del doc["results"][0]["expiry"]
     assert _normal(json.dumps(doc)) != _normal(report_model(run).model_dump_json())
+
+
+def test_nan_and_odd_types_stay_valid_json() -> None:
+    # a NaN would be written as NaN, which is not JSON; pydantic wrote null for it
+    import datetime as dt
+
+    run = build_run()
+    first = replace(
+        run.results[0],
+        duration_s=float("nan"),
+        fix_transcript=(
+            {
+                "time": 1.0,
+                "direction": "out",
+                "msg_type": "A",
+                "text": "x",
+                "when": dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+                "where": Path("a/b"),
+            },
+        ),
+    )
+    written = render_json(replace(run, results=(first, *run.results[1:])))
+    doc = json.loads(written, parse_constant=lambda c: pytest.fail(f"{c} in report.json"))
+    assert doc["results"][0]["duration_s"] is None
+    assert doc["results"][0]["fix_transcript"][0]["when"] == "2026-01-02T00:00:00+00:00"
+    assert doc["results"][0]["fix_transcript"][0]["where"] == "a/b"
