@@ -116,6 +116,39 @@ def note_signal(signum: int) -> bool:
     return first
 
 
+#: How many :func:`deferred` blocks the main thread is in, and the first stop
+#: signal that arrived inside them (raised when the outermost one ends).
+_defer_depth = 0
+_deferred_signal: list[int] = []
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """A main-thread section that a stop signal must not cut in two, such as starting
+    a process and registering it for clean-up: a ``KeyboardInterrupt`` raised between
+    the two (inside ``subprocess.Popen``, after the fork) would leave the process
+    running with nobody to stop it. Inside, the first stop signal does everything but
+    raise (``STOPPING`` is set, registered things are stopped); :class:`Interrupted`
+    is raised when the outermost section ends, unless an exception is already on its
+    way. Elsewhere than in the main thread, the body runs as it is (signals are
+    raised in the main thread only)."""
+    global _defer_depth
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _defer_depth += 1
+    try:
+        yield
+    except BaseException:
+        _defer_depth -= 1
+        if _defer_depth == 0:
+            _deferred_signal.clear()  # the exception on its way ends the section
+        raise
+    _defer_depth -= 1
+    if _defer_depth == 0 and _deferred_signal:
+        raise Interrupted(_deferred_signal.pop())
+
+
 def _handler(signum: int, frame: FrameType | None) -> None:
     with _lock:
         first = not _first
@@ -133,6 +166,9 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     # stop the tunnels from a helper thread: a Docker API call must not run inside
     # the handler (it would run on top of whatever the main thread was doing)
     threading.Thread(target=abort_everything, name="fixs-abort", daemon=False).start()
+    if _defer_depth:
+        _deferred_signal.append(signum)  # raised when the section ends (deferred())
+        return
     raise Interrupted(signum)
 
 
@@ -195,4 +231,5 @@ def reset_for_tests() -> None:
     with _lock:
         _first.clear()
         _later.clear()
+        _deferred_signal.clear()
     STOPPING.clear()

@@ -44,6 +44,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from harness import signals
 from harness.backends.base import describe_exit, stopped_state, write_private
 from harness.backends.docker_images import LABEL_HARNESS, LABEL_RUN, connect
 from harness.backends.stunnel_process import (
@@ -256,21 +257,25 @@ class StunnelContainer(StunnelRun):
         from docker.errors import ImageNotFound
 
         assert self._client is not None
-        try:
-            self._container = self._client.containers.create(
-                self.image,
-                command=["stunnel", str(self.config_path)],
-                name=self.container_name,
-                labels={LABEL_HARNESS: "1", LABEL_RUN: self.run_id},
-                network_mode="host",
-                volumes={str(self.run_dir): {"bind": str(self.run_dir), "mode": "ro"}},
-                detach=True,
-            )
-        except ImageNotFound as exc:
-            raise HarnessError(
-                f"image {self.image} not found; build it with `fixs-harness images build`"
-            ) from exc
-        REGISTRY.add(self)
+        # created and registered in one section a stop signal does not cut
+        # (signals.deferred): a KeyboardInterrupt inside the API call, after the
+        # daemon made the container, would leave it unregistered
+        with signals.deferred():
+            try:
+                self._container = self._client.containers.create(
+                    self.image,
+                    command=["stunnel", str(self.config_path)],
+                    name=self.container_name,
+                    labels={LABEL_HARNESS: "1", LABEL_RUN: self.run_id},
+                    network_mode="host",
+                    volumes={str(self.run_dir): {"bind": str(self.run_dir), "mode": "ro"}},
+                    detach=True,
+                )
+            except ImageNotFound as exc:
+                raise HarnessError(
+                    f"image {self.image} not found; build it with `fixs-harness images build`"
+                ) from exc
+            REGISTRY.add(self)
 
     def _wait_ready(self, services: tuple[str, ...]) -> None:
         self._bound = wait_ready(self, services, self.ready_timeout)

@@ -17,6 +17,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from harness import signals
 from harness.backends.base import (
     Availability,
     BackendUnavailable,
@@ -62,17 +63,20 @@ class HostStunnel(StunnelRun):
         self.log_path = log_path
         log_fh = open(log_path, "wb")  # noqa: SIM115 (closed below on every path)
         try:
-            # the start and the registration in one try: a stop signal between them
-            # (or a start that finished after it, see Registry.add) stops the process
-            self.proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log_fh,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=cwd,
-            )
-            REGISTRY.add(self)
+            # the start and the registration in one try, and one section a stop signal
+            # does not cut (signals.deferred: raised inside Popen, after the fork, it
+            # would orphan the process); a signal during it, or a start that finished
+            # after it (Registry.add), stops the process below
+            with signals.deferred():
+                self.proc = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_fh,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    cwd=cwd,
+                )
+                REGISTRY.add(self)
         except BaseException:
             if getattr(self, "proc", None) is not None:
                 self.stop()

@@ -42,6 +42,21 @@ def _need_stunnel() -> None:
         pytest.skip("no stunnel")
 
 
+def _running_from(marker: str) -> set[int]:
+    """Live processes whose command line mentions ``marker``."""
+    out: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline and _alive(int(entry.name)):
+            out.add(int(entry.name))
+    return out
+
+
 def _descendants(pid: int) -> set[int]:
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -180,11 +195,15 @@ class Watched:
         return self.proc.returncode, self.out, self.err
 
     def leftovers(self) -> dict[str, object]:
-        """What this command started that is still there (all must be empty)."""
+        """What this command started that is still there (all must be empty): the
+        processes seen while it ran, and any process running from its private work
+        directory (one started after the last look, e.g. as the signal landed, is
+        found that way: its parent is gone, so it is nobody's descendant)."""
         time.sleep(0.2)
         work = list(Path(tempfile.gettempdir()).glob(f"fixs-harness-work-{self.proc.pid}-*"))
+        own = _running_from(f"fixs-harness-work-{self.proc.pid}-")
         return {
-            "processes": sorted(p for p in self.pids if _alive(p)),
+            "processes": sorted({p for p in self.pids if _alive(p)} | own),
             "listeners": sorted(self.ports & _all_listening_ports()),
             "work dirs": work,
         }
