@@ -19,6 +19,13 @@ until the process exits, so a signal that arrives during ``atexit`` clean-up is
 noted too instead of killing the process half-way. The exit status is that of the
 *first* signal: 128 + its number (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 
+Where the signal raises matters when the main thread does the work itself (the
+pytest plugin runs its items there): raised inside ``subprocess.Popen`` after the
+fork, it would leave the new process unregistered, so nothing would stop it. Starting
+a process or container and registering it for clean-up is therefore one
+:func:`deferred` section: the signal does everything there but raise, and raises
+when the section ends.
+
 SIGKILL cannot be caught: containers carry labels for ``fixs-harness images
 prune``, stunnel processes run in their own session and die with their pipes.
 """
