@@ -520,6 +520,7 @@ class _Worker:
         self.started = time.monotonic()
         self.row: FleetRow | None = None
         self.forked = False
+        self.forked_at = 0.0  # wall clock, for _sweep
         self._eof = False
         self._recv, self._send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
@@ -535,6 +536,7 @@ class _Worker:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             self.started = time.monotonic()
+            self.forked_at = time.time()
             self.process.start()
             self.forked = True
             self._send.close()
@@ -554,8 +556,25 @@ class _Worker:
                 self._eof = True
         if self.row is not None or self._eof:
             self.process.join(timeout=5)
+            self._sweep()
             return True
         return False
+
+    def _sweep(self) -> None:
+        """Remove the private work directories the child left (certify removes its
+        own on every path it survives; a child killed at the deadline, or crashed,
+        cannot, and they may hold the FIX probe's secrets). They are named after
+        its pid and were made after it forked."""
+        import shutil
+        import tempfile
+
+        pid = self.process.pid
+        if pid is None or self.process.is_alive():
+            return
+        for path in Path(tempfile.gettempdir()).glob(f"fixs-harness-work-{pid}-*"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime >= self.forked_at - 1:  # not an older namesake
+                    shutil.rmtree(path, ignore_errors=True)
 
     def stop(self) -> None:
         """Kill the child and everything it started (its own process group)."""
@@ -572,6 +591,7 @@ class _Worker:
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
         self.process.join(timeout=5)
+        self._sweep()
         self._recv.close()
 
     def outcome(self) -> FleetRow:

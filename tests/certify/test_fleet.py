@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,7 +140,11 @@ def test_fleet_of_real_endpoints_hang_and_crash_do_not_stop_the_others(
         ))  # fmt: skip
         counterparties = load_inventory(inv)
 
+        children = tmp_path / "children"
+        children.mkdir()
+
         def certify(request: Any, workdir: Path) -> Any:
+            (children / str(os.getpid())).touch()  # in the child: its pid
             if workdir.name == "raises":
                 raise RuntimeError("simulated error in the harness")
             if workdir.name == "crashes":
@@ -173,6 +178,14 @@ def test_fleet_of_real_endpoints_hang_and_crash_do_not_stop_the_others(
     assert "harness crashed (signal 6)" in (rows["crashes"].error or "")
     assert fleet.exit_code == 1  # the worst verdict: one non-compliant counterparty
     assert events.count("done") == 6
+    # no child left its private work directory, the one killed at the deadline (in
+    # the middle of its scan) included
+    pids = [int(p.name) for p in children.iterdir()]
+    assert len(pids) == 6
+    left = [
+        d for pid in pids for d in Path(tempfile.gettempdir()).glob(f"fixs-harness-work-{pid}-*")
+    ]
+    assert left == []
     assert elapsed < 20
     # one report directory per certified counterparty, and the dashboard
     assert (tmp_path / "r" / "good" / "report.json").is_file()

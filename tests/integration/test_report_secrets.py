@@ -219,6 +219,7 @@ def test_certify_client_report_directory_has_no_secret(tmp_path: Path) -> None:
     (report / "pki" / "old.key").write_text("-----BEGIN PRIVATE KEY-----\nold\n")
     (report / "report.json").write_text("{}")
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "400", "NO_COLOR": "1"}
+    started = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "certify", "client", "--listen", "127.0.0.1:0",
          "--report-dir", str(report), "--wait", "30", "--timeout", "5"],
@@ -232,7 +233,12 @@ def test_certify_client_report_directory_has_no_secret(tmp_path: Path) -> None:
         assert root == report / "root-ca.pem"
         assert b"PRIVATE KEY" not in root.read_bytes()
         assert not (report / "pki").exists()  # the old version's keys are gone first
-        (work,) = Path(tempfile.gettempdir()).glob(f"fixs-harness-work-{proc.pid}-*")
+        # its own, not an older namesake's (pids are reused)
+        (work,) = [
+            d
+            for d in Path(tempfile.gettempdir()).glob(f"fixs-harness-work-{proc.pid}-*")
+            if d.stat().st_mtime >= started - 1
+        ]
         assert not work.is_relative_to(report)
         assert stat.S_IMODE(work.stat().st_mode) == 0o700
         key_files = [

@@ -135,6 +135,7 @@ class Watched:
 
     def __init__(self, argv: list[str], cwd: Path) -> None:
         env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
+        self.started_at = time.time()
         self.proc = subprocess.Popen(
             argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -200,7 +201,13 @@ class Watched:
         directory (one started after the last look, e.g. as the signal landed, is
         found that way: its parent is gone, so it is nobody's descendant)."""
         time.sleep(0.2)
-        work = list(Path(tempfile.gettempdir()).glob(f"fixs-harness-work-{self.proc.pid}-*"))
+        # a directory of an earlier process with the same pid (pids are reused) is not
+        # this command's: only those made since it started count
+        work = [
+            d
+            for d in Path(tempfile.gettempdir()).glob(f"fixs-harness-work-{self.proc.pid}-*")
+            if d.stat().st_mtime >= self.started_at - 1
+        ]
         own = _running_from(f"fixs-harness-work-{self.proc.pid}-")
         return {
             "processes": sorted({p for p in self.pids if _alive(p)} | own),
