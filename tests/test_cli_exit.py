@@ -5,12 +5,11 @@ running is waited for (the ordinary exit is taken then)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.child import python
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,19 +35,8 @@ exit_now(3)
 """
 
 
-def _python(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        check=False,
-    )
-
-
 def test_the_fast_exit_keeps_output_atexit_and_code() -> None:
-    proc = _python("-c", PROGRAM, "plain")
+    proc = python("-c", PROGRAM, "plain")
     assert proc.returncode == 3
     assert proc.stdout.splitlines() == ["buffered, unflushed line", "atexit ran"]
     assert proc.stderr == "to stderr\n"
@@ -57,7 +45,7 @@ def test_the_fast_exit_keeps_output_atexit_and_code() -> None:
 def test_a_running_non_daemon_thread_takes_the_ordinary_exit() -> None:
     # control for the one above: the ordinary exit waits for the thread, and the
     # interpreter's teardown (which the fast exit skips) collects the object
-    proc = _python("-c", PROGRAM, "thread")
+    proc = python("-c", PROGRAM, "thread")
     assert proc.returncode == 3
     lines = proc.stdout.splitlines()
     assert lines[0] == "buffered, unflushed line"
@@ -66,7 +54,7 @@ def test_a_running_non_daemon_thread_takes_the_ordinary_exit() -> None:
 
 @pytest.mark.parametrize("args", [["--version"], ["no-such-command"]])
 def test_the_command_line_still_exits_as_before(args: list[str]) -> None:
-    proc = _python("-m", "harness", *args)
+    proc = python("-m", "harness", *args)
     assert proc.returncode == (0 if args == ["--version"] else 2)
     assert (proc.stdout + proc.stderr).strip()
 
@@ -82,6 +70,6 @@ def test_a_command_that_returns_goes_through_the_fast_exit_whole(
     assert main(args) == 0
     expected = capsys.readouterr().out
     assert expected.count("\n") >= 5
-    proc = _python("-m", "harness", *args)
+    proc = python("-m", "harness", *args)
     assert proc.returncode == 0
     assert proc.stdout == expected

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.child import python
 
 ROOT = Path(__file__).resolve().parents[1]
 STUNNEL = shutil.which("stunnel") or shutil.which("stunnel4")
@@ -83,20 +83,8 @@ print("pid", started[0])
 """
 
 
-def _python(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
-
-
 def test_the_signal_is_raised_when_the_section_ends() -> None:
-    proc = _python("-c", SECTION)
+    proc = python("-c", SECTION)
     assert proc.stdout.splitlines() == [
         "inside True",
         "raised at the end SIGTERM",
@@ -117,7 +105,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("mode", ["with", "without"])
 def test_a_signal_inside_popen_leaves_no_stunnel(mode: str, tmp_path: Path) -> None:
     assert STUNNEL is not None
-    proc = _python("-c", START, mode, str(tmp_path), STUNNEL)
+    proc = python("-c", START, mode, str(tmp_path), STUNNEL)
     lines = proc.stdout.splitlines()
     assert lines[0] == "interrupted", proc.stdout + proc.stderr
     pid = int(lines[-1].split()[1])
