@@ -111,11 +111,8 @@ class LoopbackSniffer:
         self._last_packet = time.monotonic()
         self._error: str | None = None
 
-    def start(self, timeout: float = 5.0) -> LoopbackSniffer:
-        """Open the socket (frames queue from here on) and start the reading thread.
-
-        ``timeout`` is kept for callers; the socket is ready when this returns."""
-        del timeout
+    def start(self) -> LoopbackSniffer:
+        """Open the socket (frames queue from here on) and start the reading thread."""
         from scapy.arch.linux import L2Socket
 
         try:
@@ -137,7 +134,7 @@ class LoopbackSniffer:
                 sock.ins.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._receive_buffer)
         self._socket = sock
         try:
-            self._kernel_counts()  # reading resets the counters: count from here on
+            _drops(sock)  # reading resets the kernel's counters: count from here on
         except OSError as exc:
             self._socket = None
             sock.close()
@@ -178,12 +175,6 @@ class LoopbackSniffer:
         raw = fcntl.ioctl(self._socket.ins.fileno(), termios.FIONREAD, b"\0\0\0\0")
         return int(struct.unpack("i", raw)[0])
 
-    def _kernel_counts(self) -> tuple[int, int]:
-        """(frames queued, frames dropped) since the last call (reading resets them)."""
-        raw = self._socket.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
-        packets, drops = struct.unpack("II", raw)
-        return packets, drops
-
     # -- stopping ---------------------------------------------------------------------
     def _halt(self) -> list[tuple[float, bytes]]:
         self._stopping.set()
@@ -195,9 +186,7 @@ class LoopbackSniffer:
         sock, self._socket = self._socket, None
         if sock is not None:
             try:
-                _, drops = struct.unpack(
-                    "II", sock.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
-                )
+                drops = _drops(sock)
             except (OSError, struct.error) as exc:  # unknown is not "none": not whole
                 self.lost = f"the kernel's drop count could not be read: {exc}"
             else:
@@ -233,3 +222,10 @@ class LoopbackSniffer:
     def close(self) -> None:
         """Stop without writing (error paths)."""
         self._halt()
+
+
+def _drops(sock: Any) -> int:
+    """Frames the kernel dropped for ``sock`` since the last call (the read resets the
+    counters; struct tpacket_stats is {tp_packets, tp_drops})."""
+    _, drops = struct.unpack("II", sock.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8))
+    return int(drops)
