@@ -218,8 +218,7 @@ class ConnectProxy(LoopbackService):
             head, rest = self._read_head(conn)
             if head is None:
                 return
-            req, upstream = self._handle(conn, (peer[0], peer[1]), head)
-            self._record(req)
+            _, upstream = self._handle(conn, (peer[0], peer[1]), head)
             if upstream is not None:
                 if rest:
                     upstream.sendall(rest)
@@ -261,11 +260,15 @@ class ConnectProxy(LoopbackService):
         sent, shown = _credentials(headers)
         user = sent[0] if sent is not None else None
 
+        # each request is recorded before it is answered: whoever reads the answer
+        # (a test, the runner's proxy checks) then finds it in `requests`
         def done(status: int, reason: str, target: str = "") -> tuple[ProxyRequest, None]:
             extra = ['Proxy-Authenticate: Basic realm="fixs-harness"'] if status == 407 else []
-            _answer(conn, status, _PHRASES[status], extra)
             method = parts[0] if parts else ""
-            return ProxyRequest(peer, method, target, status, reason, user, shown), None
+            req = ProxyRequest(peer, method, target, status, reason, user, shown)
+            self._record(req)
+            _answer(conn, status, _PHRASES[status], extra)
+            return req, None
 
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
             return done(400, "malformed request line")
@@ -285,8 +288,10 @@ class ConnectProxy(LoopbackService):
         except OSError as exc:
             return done(502, f"target unreachable: {exc.strerror or exc}", target)
         self._track(upstream)
+        req = ProxyRequest(peer, method, target, 200, "tunnel open", user, shown)
+        self._record(req)
         _answer(conn, 200, "Connection established")
-        return ProxyRequest(peer, method, target, 200, "tunnel open", user, shown), upstream
+        return req, upstream
 
     def _parse_target(self, target: str) -> tuple[str, int] | Refusal:
         """``(ip, port)``, or why the target is refused."""
